@@ -1,0 +1,29 @@
+/** Stable codes for errors that cross a layer; `api/problem` maps each to HTTP once. */
+export type DomainErrorCode =
+  | 'validation_failed'
+  | 'definition_not_found'
+  | 'workflow_not_found'
+  | 'workflow_id_conflict'
+  | 'event_not_accepted'
+  | 'workflow_terminal'
+  | 'idempotency_key_in_flight'
+  | 'idempotency_key_reused'
+  | 'definition_invalid';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details: { errors?: FieldError[]; [key: string]: unknown } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Who or what caused a recorded fact, and where the request came from. */
+export interface Actor {
+  actor: string;
+  origin?: { requestId?: string; clientAddress?: string } | null;
+}
+
+export const SYSTEM: Actor = { actor: 'system:engine' };
+
+export type Outcome = 'accepted' | 'rejected' | 'discarded' | 'ok' | 'failed';
+
+/** One recorded fact of an instance, as hashed: every field but the hash itself. */
+export interface HistoryRecord {
+  workflowId: string;
+  seq: number;
+  recordedAt: string;
+  kind: string;
+  actor: string;
+  origin: Actor['origin'] | null;
+  event: unknown;
+  stateBefore: unknown;
+  stateAfter: unknown;
+  outcome: Outcome;
+  reason: string | null;
+  idempotencyKey: string | null;
+  data: unknown;
+  prevHash: string;
+}
+
+export interface HashedRecord extends HistoryRecord {
+  hash: string;
+}
+
+export type NewRecord = Pick<HistoryRecord, 'kind' | 'outcome'> &
+  Partial<Pick<HistoryRecord, 'event' | 'stateBefore' | 'stateAfter' | 'reason' | 'idempotencyKey' | 'data'>>;
+
+/** hash = SHA-256(prev_hash ‖ canonical JSON (RFC 8785) of the record). */
+export function hashRecord(record: HistoryRecord): string {
+  return createHash('sha256')
+    .update(record.prevHash)
+    .update(canonicalize(record) ?? '')
+    .digest('hex');
+}
+
+/** Appends records to one instance's chain inside the transaction that holds its row lock. */
+export class HistoryChain {
+  readonly records: HashedRecord[] = [];
+
+  constructor(
+    private readonly workflowId: string,
+    private seq: number,
+    private head: string,
+    private readonly actor: Actor,
+  ) {}
+
+  append(entry: NewRecord, actor: Actor = this.actor): HashedRecord {
+    const record: HistoryRecord = {
+      workflowId: this.workflowId,
+      seq: ++this.seq,
+      recordedAt: new Date().toISOString(),
+      kind: entry.kind,
+      actor: actor.actor,
+      origin: actor.origin ?? null,
+      event: entry.event ?? null,
+      stateBefore: entry.stateBefore ?? null,
+      stateAfter: entry.stateAfter ?? null,
+      outcome: entry.outcome,
+      reason: entry.reason ?? null,
+      idempotencyKey: entry.idempotencyKey ?? null,
+      data: entry.data ?? null,
+      prevHash: this.head,
+    };
+    const hashed = { ...record, hash: hashRecord(record) };
+    this.head = hashed.hash;
+    this.records.push(hashed);
+    return hashed;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get lastHash(): string {
+    return this.head;
+  }
+}

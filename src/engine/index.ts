@@ -1,0 +1,15 @@
+// The public definition API: what a statechart's folder in machines/ may import.
+export {
+  defineWorkflow,
+  effect,
+  DEFAULT_RETRY_POLICY,
+  DEFAULT_CANCEL_EVENT,
+  type ActivityContext,
+  type ActivityDefinition,
+  type EffectContext,
+  type EffectDefinition,
+  type RetryPolicy,
+  type WorkflowDefinition,
+} from './definition';
+export { NonRetryableError } from './errors/non-retryable.error';
+export { ActivityTimeoutError } from './errors/activity-timeout.error';

@@ -1,0 +1,78 @@
+import type { WorkflowStatus } from './snapshot';
+
+/** A `workflow_instance` row as the engine reads it. */
+export interface InstanceRow {
+  id: string;
+  tenant: string;
+  type: string;
+  definition_version: number;
+  business_key: string | null;
+  status: WorkflowStatus;
+  state_value: unknown;
+  snapshot: any;
+  version: number;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  parent_id: string | null;
+  parent_invocation_id: string | null;
+  start_fingerprint: string;
+  cancel_requested: boolean;
+  counters: Record<string, number>;
+  history_seq: number;
+  history_head: string;
+  created_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+}
+
+/** What the API shows of an instance. */
+export interface WorkflowView {
+  id: string;
+  type: string;
+  definitionVersion: number;
+  businessKey: string | null;
+  status: WorkflowStatus;
+  state: unknown;
+  context: unknown;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  version: number;
+  parentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+export function toView(row: InstanceRow): WorkflowView {
+  return {
+    id: row.id,
+    type: row.type,
+    definitionVersion: row.definition_version,
+    businessKey: row.business_key,
+    status: row.status,
+    state: row.state_value,
+    context: row.snapshot?.context ?? null,
+    input: row.input,
+    output: row.output ?? null,
+    error: row.error ?? null,
+    version: row.version,
+    parentId: row.parent_id,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+  };
+}
+
+export function serializeError(err: unknown): { name: string; message: string; details?: unknown } {
+  if (err instanceof Error) {
+    const details = (err as { details?: unknown }).details;
+    return details === undefined ? { name: err.name, message: err.message } : { name: err.name, message: err.message, details };
+  }
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { name?: unknown; message: unknown };
+    return { name: String(e.name ?? 'Error'), message: String(e.message) };
+  }
+  return { name: 'Error', message: String(err) };
+}

@@ -1,0 +1,75 @@
+import type { AnyStateMachine } from 'xstate';
+import { invokedSources } from './action-adapter';
+import type { ActivityDefinition, WorkflowDefinition } from './definition';
+import { DomainError } from './errors/domain.error';
+
+export type InvokeTarget =
+  | { kind: 'activity'; activity: ActivityDefinition }
+  | { kind: 'workflow'; definition: WorkflowDefinition };
+
+/** Definitions by type and version. Checked when registered, so a bad one refuses to boot. */
+export class DefinitionRegistry {
+  private readonly byKey = new Map<string, WorkflowDefinition>();
+  private readonly latest = new Map<string, WorkflowDefinition>();
+  private readonly byMachine = new Map<AnyStateMachine, WorkflowDefinition>();
+
+  constructor(definitions: readonly WorkflowDefinition[] = []) {
+    for (const d of definitions) this.register(d);
+  }
+
+  register(definition: WorkflowDefinition): void {
+    const key = `${definition.type}@${definition.version}`;
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(definition.type)) {
+      throw new DomainError('definition_invalid', `type "${definition.type}" must be lower-case letters, digits and dashes`);
+    }
+    if (!Number.isInteger(definition.version) || definition.version < 1) {
+      throw new DomainError('definition_invalid', `${key}: version must be a positive integer`);
+    }
+    if (this.byKey.has(key)) throw new DomainError('definition_invalid', `${key} is registered twice`);
+    this.byKey.set(key, definition);
+    this.byMachine.set(definition.machine, definition);
+    const current = this.latest.get(definition.type);
+    if (!current || current.version < definition.version) this.latest.set(definition.type, definition);
+  }
+
+  /** Every invoke must resolve to an activity or a registered machine: checked once all are in. */
+  validate(): void {
+    for (const d of this.byKey.values()) {
+      for (const src of invokedSources(d.machine)) this.invokeTarget(d, src);
+      const actions = (d.machine.implementations.actions ?? {}) as Record<string, unknown>;
+      for (const [name, impl] of Object.entries(actions)) {
+        const builtIn = typeof impl === 'function' && 'resolve' in (impl as object);
+        if (!builtIn && !d.effects?.[name]) {
+          throw new DomainError('definition_invalid', `${d.type}@${d.version}: action "${name}" has no effect implementation`);
+        }
+      }
+    }
+  }
+
+  get(type: string, version?: number): WorkflowDefinition {
+    const d = version === undefined ? this.latest.get(type) : this.byKey.get(`${type}@${version}`);
+    if (!d) {
+      throw new DomainError('definition_not_found', `no definition ${version === undefined ? type : `${type}@${version}`}`, {
+        type,
+        version,
+      });
+    }
+    return d;
+  }
+
+  all(): WorkflowDefinition[] {
+    return [...this.byKey.values()].sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
+  }
+
+  invokeTarget(definition: WorkflowDefinition, src: string): InvokeTarget {
+    const activity = definition.activities?.[src];
+    if (activity) return { kind: 'activity', activity };
+    const logic = (definition.machine.implementations.actors as Record<string, unknown>)[src];
+    const child = logic ? this.byMachine.get(logic as AnyStateMachine) : undefined;
+    if (child) return { kind: 'workflow', definition: child };
+    throw new DomainError(
+      'definition_invalid',
+      `${definition.type}@${definition.version}: invoked src "${src}" is neither an activity nor a registered machine`,
+    );
+  }
+}

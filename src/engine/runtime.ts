@@ -1,0 +1,94 @@
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { WorkflowDefinition } from './definition';
+import { OutboxRelay, type RelayOptions } from './outbox-relay';
+import { QueueSet } from './queues';
+import { DefinitionRegistry } from './registry';
+import { EngineWorkers, type WorkerOptions } from './workers';
+import { WorkflowEngine } from './workflow-engine';
+
+export interface RuntimeOptions {
+  dataSource: DataSource;
+  redisUrl: string;
+  queuePrefix: string;
+  definitions: readonly WorkflowDefinition[];
+  /** Run BullMQ workers and the sweeper in this process (ROLE=worker or all). */
+  workers: boolean;
+  idempotencyTtlMs?: number;
+  sweepIntervalMs?: number;
+  relay?: Partial<Omit<RelayOptions, 'log'>>;
+  worker?: Partial<Omit<WorkerOptions, 'log'>>;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The engine with its queues, workers and sweeper, started and stopped as one. */
+export class EngineRuntime {
+  readonly registry: DefinitionRegistry;
+  readonly engine: WorkflowEngine;
+  readonly relay: OutboxRelay;
+  readonly queues: QueueSet;
+  private readonly redis: Redis;
+  private workers?: EngineWorkers;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(private readonly options: RuntimeOptions) {
+    const log = options.log ?? (() => undefined);
+    this.registry = new DefinitionRegistry(options.definitions);
+    this.registry.validate();
+    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.queues = new QueueSet(this.redis, options.queuePrefix);
+    this.relay = new OutboxRelay(options.dataSource, this.queues, this.registry, {
+      outboxGraceMs: 2000,
+      staleActivityMs: 60_000,
+      overdueTimerMs: 10_000,
+      ...options.relay,
+      log,
+    });
+    this.engine = new WorkflowEngine(options.dataSource, this.registry, this.relay, {
+      idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
+    });
+    if (options.workers) {
+      this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
+        concurrency: { activities: 16, timers: 8, effects: 8, events: 8 },
+        lockDurationMs: 30_000,
+        stalledIntervalMs: 15_000,
+        ...options.worker,
+        log,
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!this.workers) return;
+    // Sweep once before taking work, so a Redis that lost data is refilled at boot.
+    await this.relay.sweep();
+    this.workers.start();
+    this.scheduleSweep();
+  }
+
+  /** One sweep now (tests use it to avoid waiting for the interval). */
+  async sweepNow(): Promise<void> {
+    await this.relay.sweep();
+  }
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweeping = this.relay
+        .sweep()
+        .catch((err) => this.options.log?.('sweep failed', { error: (err as Error).message }))
+        .finally(() => this.scheduleSweep());
+    }, this.options.sweepIntervalMs ?? 5000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.sweepTimer);
+    await this.sweeping;
+    await this.workers?.close();
+    await this.queues.close();
+    await this.redis.quit().catch(() => undefined);
+  }
+}

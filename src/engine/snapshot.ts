@@ -1,0 +1,34 @@
+import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
+
+export type WorkflowStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+export const TERMINAL: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Restores a persisted snapshot without starting anything. Unlike `machine.resolveState`,
+ * an unstarted actor keeps history values and the children that `stopChild` refers to.
+ */
+export function restore(machine: AnyStateMachine, persisted: unknown): AnyMachineSnapshot {
+  return createActor(machine, { snapshot: persisted as never }).getSnapshot() as AnyMachineSnapshot;
+}
+
+export function persist(machine: AnyStateMachine, snapshot: AnyMachineSnapshot): unknown {
+  return machine.getPersistedSnapshot(snapshot);
+}
+
+/** `running` while an activity or child workflow is outstanding; `waiting` when only time or a signal can move it. */
+export function statusOf(snapshot: AnyMachineSnapshot, cancelRequested: boolean): WorkflowStatus {
+  if (snapshot.status === 'done') return cancelRequested ? 'cancelled' : 'completed';
+  if (snapshot.status === 'error') return 'failed';
+  return Object.keys(snapshot.children ?? {}).length > 0 ? 'running' : 'waiting';
+}
+
+/** Every active state as a dotted path, ancestors included, so a list can filter by any of them. */
+export function statePaths(value: StateValue): string[] {
+  if (typeof value === 'string') return [value];
+  const paths: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    paths.push(key);
+    if (child !== undefined) for (const sub of statePaths(child as StateValue)) paths.push(`${key}.${sub}`);
+  }
+  return paths;
+}

@@ -1,0 +1,48 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** A transaction's connection: raw SQL, because the event loop needs exact locking and few round trips. */
+export class Tx {
+  constructor(private readonly runner: QueryRunner) {}
+
+  async rows<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const result = await this.runner.query(sql, params, true);
+    return (result.records ?? []) as T[];
+  }
+
+  async one<T = any>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(sql, params))[0];
+  }
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/** Runs `fn` in one transaction; retried a few times on deadlock or serialization failure. */
+export async function inTransaction<T>(dataSource: DataSource, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await fn(new Tx(runner));
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+      if (attempt < 5 && code && RETRYABLE.has(code)) continue;
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** Runs one statement outside an explicit transaction. */
+export async function query<T = any>(dataSource: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    return await new Tx(runner).rows<T>(sql, params);
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,150 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
+import { ActivityTimeoutError } from './errors/activity-timeout.error';
+import { serializeError } from './instance';
+import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
+import type { DefinitionRegistry } from './registry';
+import type { WorkflowEngine } from './workflow-engine';
+
+export interface WorkerOptions {
+  concurrency: { activities: number; timers: number; effects: number; events: number };
+  /** BullMQ lock on a running job; a killed worker's job is taken over after it lapses. */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** BullMQ workers that run activities and effects and feed every result back through the engine. */
+export class EngineWorkers {
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly registry: DefinitionRegistry,
+    private readonly connection: Redis,
+    private readonly prefix: string,
+    private readonly options: WorkerOptions,
+  ) {}
+
+  start(): void {
+    const common = {
+      connection: this.connection,
+      prefix: this.prefix,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+      // A crash mid-attempt is not the activity's fault: let it be taken over several times.
+      maxStalledCount: 10,
+      settings: { backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { data: unknown }) => this.backoff(attemptsMade, job?.data) },
+    };
+    const c = this.options.concurrency;
+    this.workers.push(
+      new Worker<ActivityJob>('activities', (job) => this.runActivity(job), { ...common, concurrency: c.activities }),
+      new Worker<TimerJob>('timers', (job) => this.engine.timerFired(job.data), { ...common, concurrency: c.timers }),
+      new Worker<EffectJob>('effects', (job) => this.runEffect(job), { ...common, concurrency: c.effects }),
+      new Worker<EventJob>('events', (job) => this.runEvent(job.data), { ...common, concurrency: c.events }),
+    );
+    for (const w of this.workers) {
+      w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.workers.length = 0;
+  }
+
+  private policyOf(data: any): RetryPolicy {
+    const def = this.registry.get(data.type, data.version);
+    return resolveRetryPolicy(data.src !== undefined ? def.activities?.[data.src]?.retry : def.effects?.[data.name]?.retry);
+  }
+
+  private backoff(attemptsMade: number, data: any): number {
+    if (!data?.type) return 1000;
+    return retryDelayMs(this.policyOf(data), (data.attemptsBefore ?? 0) + attemptsMade);
+  }
+
+  private async runActivity(job: Job<ActivityJob>): Promise<void> {
+    const data = job.data;
+    const activity = this.registry.get(data.type, data.version).activities?.[data.src];
+    if (!activity) throw new UnrecoverableError(`no activity ${data.src} in ${data.type}@${data.version}`);
+    if (!(await this.engine.isOpen('activity', data.invocationId))) return;
+    const policy = resolveRetryPolicy(activity.retry);
+    const attempt = data.attemptsBefore + job.attemptsMade + 1;
+    const outcome = await attemptWithTimeout(activity.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
+      activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
+    );
+    if (outcome.ok) {
+      await this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value) });
+      return;
+    }
+    const error = serializeError(outcome.error);
+    if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
+      await this.engine.activityFinished(data, { ok: false, error, attempts: attempt });
+      throw new UnrecoverableError(error.message);
+    }
+    const stillWanted = await this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt));
+    if (!stillWanted) return;
+    // Rethrown so BullMQ schedules the retry with the policy's backoff.
+    throw outcome.error instanceof Error ? outcome.error : new Error(error.message);
+  }
+
+  private async runEffect(job: Job<EffectJob>): Promise<void> {
+    const data = job.data;
+    const effect = this.registry.get(data.type, data.version).effects?.[data.name];
+    if (!effect) throw new UnrecoverableError(`no effect ${data.name} in ${data.type}@${data.version}`);
+    if (!(await this.engine.isOpen('effect', data.effectId))) return;
+    const policy = resolveRetryPolicy(effect.retry);
+    const attempt = data.attemptsBefore + job.attemptsMade + 1;
+    const outcome = await attemptWithTimeout(effect.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
+      effect.run(data.params, { workflowId: data.workflowId, effect: data.name, attempt, idempotencyKey: data.idempotencyKey, signal }),
+    );
+    if (outcome.ok) return this.engine.effectFinished(data, true, attempt);
+    if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
+      await this.engine.effectFinished(data, false, attempt, serializeError(outcome.error));
+      throw new UnrecoverableError(serializeError(outcome.error).message);
+    }
+    throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+  }
+
+  private async runEvent(job: EventJob): Promise<void> {
+    if (job.op === 'child.finished') await this.engine.childFinished(job.parentId, job.invocationId, job.childWorkflowId, job.outcome);
+    else await this.engine.cancelChild(job.childWorkflowId, job.parentId);
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Runs one attempt; the AbortSignal fires at the timeout and the attempt counts as failed then. */
+async function attemptWithTimeout(timeoutMs: number, run: (signal: AbortSignal) => Promise<unknown>): Promise<Outcome> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => {
+      const error = new ActivityTimeoutError(timeoutMs);
+      controller.abort(error);
+      resolve({ ok: false, error });
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      run(controller.signal).then(
+        (value): Outcome => ({ ok: true, value }),
+        (error): Outcome => ({ ok: false, error }),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isPermanent(error: unknown, policy: RetryPolicy): boolean {
+  if (error && typeof error === 'object' && (error as { nonRetryable?: unknown }).nonRetryable === true) return true;
+  const name = error instanceof Error ? error.name : undefined;
+  return name !== undefined && policy.nonRetryableErrorTypes.includes(name);
+}
+
+function toJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}

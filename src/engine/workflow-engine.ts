@@ -1,0 +1,366 @@
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { initialTransition, type EventObject } from 'xstate';
+import type { DataSource } from 'typeorm';
+import { toEngineEffects } from './action-adapter';
+import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
+import { DomainError } from './errors/domain.error';
+import { GENESIS_HASH, type Actor } from './history';
+import { toView, type InstanceRow, type WorkflowView } from './instance';
+import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
+import type { DefinitionRegistry } from './registry';
+import { restore } from './snapshot';
+import { inTransaction, query, type Tx } from './sql';
+import { Step, TxContext } from './step';
+
+export interface StartCommand {
+  type: string;
+  version?: number;
+  workflowId?: string;
+  businessKey?: string;
+  input: unknown;
+  tenant?: string;
+}
+
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+}
+
+export interface StartResult {
+  workflow: WorkflowView;
+  /** false when an identical earlier start (same key, or same workflowId and body) is returned. */
+  created: boolean;
+}
+
+/** Sends committed outbox rows to BullMQ. */
+export interface OutboxDispatcher {
+  dispatchCommitted(rows: (OutboxEntry & { id: string })[]): Promise<void>;
+}
+
+export interface EngineOptions {
+  idempotencyTtlMs: number;
+}
+
+type ActivityResult = { ok: true; output: unknown } | { ok: false; error: unknown; attempts: number };
+
+/**
+ * The event loop: every input to a workflow goes through one transaction that locks the
+ * instance row, runs the pure transition, and writes snapshot, history and outbox together.
+ * The outbox rows are handed to BullMQ after the commit.
+ */
+export class WorkflowEngine {
+  constructor(
+    private readonly db: DataSource,
+    readonly registry: DefinitionRegistry,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly options: EngineOptions,
+  ) {}
+
+  async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
+    const definition = this.registry.get(cmd.type, cmd.version);
+    const input = parseInput(definition, cmd.input);
+    const fingerprint = sha256(canonicalize({ type: cmd.type, version: cmd.version ?? null, workflowId: cmd.workflowId ?? null, businessKey: cmd.businessKey ?? null, input: cmd.input }) ?? '');
+    const workflowId = cmd.workflowId ?? randomUUID();
+    const { result, outbox } = await this.transact(async (ctx) => {
+      if (claim) {
+        const replay = await this.checkClaim(ctx.tx, claim, fingerprint);
+        if (replay) return { workflow: replay, created: false };
+      }
+      const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
+      if (existing) {
+        if (existing.start_fingerprint !== fingerprint) {
+          throw new DomainError('workflow_id_conflict', `workflow ${workflowId} already exists with a different start request`, { workflowId });
+        }
+        return { workflow: toView(existing), created: false };
+      }
+      const row = await this.createInstance(ctx, definition, workflowId, input, actor, {
+        fingerprint,
+        businessKey: cmd.businessKey ?? null,
+        tenant: cmd.tenant ?? 'default',
+      });
+      if (claim) {
+        await ctx.tx.rows(
+          `INSERT INTO idempotency_key (scope, key, fingerprint, workflow_id, response_status, expires_at) VALUES ($1, $2, $3, $4, 201, $5)`,
+          [claim.scope, claim.key, fingerprint, workflowId, new Date(Date.now() + this.options.idempotencyTtlMs)],
+        );
+      }
+      return { workflow: toView(row), created: true };
+    });
+    await this.dispatch(outbox);
+    return result;
+  }
+
+  /** Same key and body: the earlier result; in flight: 409; other body: 422. Claimed in the creating transaction. */
+  private async checkClaim(tx: Tx, claim: IdempotencyClaim, fingerprint: string): Promise<WorkflowView | undefined> {
+    const locked = await tx.one<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok', [`${claim.scope}\n${claim.key}`]);
+    if (!locked?.ok) {
+      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed', { retryAfterSeconds: 1 });
+    }
+    const stored = await tx.one<{ fingerprint: string; workflow_id: string }>(
+      'SELECT fingerprint, workflow_id FROM idempotency_key WHERE scope = $1 AND key = $2 AND expires_at > now()',
+      [claim.scope, claim.key],
+    );
+    if (!stored) {
+      await tx.rows('DELETE FROM idempotency_key WHERE scope = $1 AND key = $2', [claim.scope, claim.key]);
+      return undefined;
+    }
+    if (stored.fingerprint !== fingerprint) {
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+    }
+    const row = await tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [stored.workflow_id]);
+    return row ? toView(row) : undefined;
+  }
+
+  private async createInstance(
+    ctx: TxContext,
+    definition: WorkflowDefinition,
+    workflowId: string,
+    input: unknown,
+    actor: Actor,
+    extra: { fingerprint: string; businessKey: string | null; tenant: string; parentId?: string; parentInvocationId?: string },
+  ): Promise<InstanceRow> {
+    const [snapshot, actions] = initialTransition(definition.machine, input);
+    const now = new Date();
+    const row: InstanceRow = {
+      id: workflowId,
+      tenant: extra.tenant,
+      type: definition.type,
+      definition_version: definition.version,
+      business_key: extra.businessKey,
+      status: 'running',
+      state_value: snapshot.value,
+      snapshot: null,
+      version: 0,
+      input,
+      output: null,
+      error: null,
+      parent_id: extra.parentId ?? null,
+      parent_invocation_id: extra.parentInvocationId ?? null,
+      start_fingerprint: extra.fingerprint,
+      cancel_requested: false,
+      counters: {},
+      history_seq: 0,
+      history_head: GENESIS_HASH,
+      created_at: now,
+      updated_at: now,
+      ended_at: null,
+    };
+    const step = new Step(ctx, this.registry, definition, row, snapshot, true, actor, this.spawnChild);
+    step.record({
+      kind: 'workflow.started',
+      event: { type: 'xstate.init', input },
+      stateAfter: snapshot.value,
+      outcome: 'accepted',
+      data: { type: definition.type, version: definition.version, parentId: row.parent_id },
+    });
+    await step.perform(toEngineEffects(actions, definition.machine.id));
+    await step.finish();
+    row.snapshot = step.snapshot;
+    row.state_value = step.snapshot.value;
+    return row;
+  }
+
+  private readonly spawnChild = async (
+    ctx: TxContext,
+    definition: WorkflowDefinition,
+    workflowId: string,
+    input: unknown,
+    parent: { parentId: string; invocationId: string },
+  ): Promise<void> => {
+    await this.createInstance(ctx, definition, workflowId, input, { actor: `workflow:${parent.parentId}` }, {
+      fingerprint: sha256(canonicalize({ parent, input }) ?? ''),
+      businessKey: null,
+      tenant: 'default',
+      parentId: parent.parentId,
+      parentInvocationId: parent.invocationId,
+    });
+  };
+
+  /** A signal from a client: 409 when the current state does not accept it (the refusal is recorded). */
+  async signal(workflowId: string, event: EventObject, actor: Actor): Promise<WorkflowView> {
+    if (event.type.startsWith('xstate.')) {
+      throw new DomainError('validation_failed', 'event types starting with "xstate." are reserved', { errors: [{ field: 'type', message: 'reserved prefix' }] });
+    }
+    const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => ({
+      accepted: await step.apply(event, 'event.received'),
+    }));
+    if (!accepted) {
+      throw new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(view.state)} (status ${view.status})`, {
+        workflowId,
+        state: view.state,
+        status: view.status,
+      });
+    }
+    return view;
+  }
+
+  /** Takes the machine's cancel path when it has one; otherwise stops everything and ends `cancelled`. */
+  async cancel(workflowId: string, actor: Actor, reason?: string): Promise<WorkflowView> {
+    const { terminal, view } = await this.withInstance(workflowId, actor, async (step) => {
+      if (step.isTerminal) return { terminal: true };
+      step.row.cancel_requested = true;
+      const cancelEvent = step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT;
+      const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason: reason ?? null });
+      if (!handled) step.forceEnd('cancelled');
+      return { terminal: false };
+    });
+    if (terminal) throw new DomainError('workflow_terminal', `workflow ${workflowId} already ended ${view.status}`, { status: view.status });
+    return view;
+  }
+
+  async activityFinished(job: ActivityJob, result: ActivityResult): Promise<void> {
+    await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
+      const status = result.ok ? 'completed' : 'failed';
+      const open = await step.tx.one(
+        `UPDATE activity SET status = $2, attempts = GREATEST(attempts, $3), last_error = $4, updated_at = now()
+          WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+        [job.invocationId, status, result.ok ? 0 : result.attempts, result.ok ? null : result.error],
+      );
+      const event = result.ok
+        ? { type: `xstate.done.actor.${job.activityId}`, output: result.output }
+        : { type: `xstate.error.actor.${job.activityId}`, error: result.error };
+      if (!open) {
+        step.record({ kind: 'activity.result.discarded', event, outcome: 'discarded', reason: 'the invocation was stopped', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId } });
+        return;
+      }
+      const accepted = await step.apply(event, result.ok ? 'activity.completed' : 'activity.failed', {
+        idempotencyKey: job.idempotencyKey,
+        data: { invocationId: job.invocationId },
+      });
+      // An error the machine does not handle normally puts the snapshot in `error`; if the
+      // state merely ignored it, the workflow must still not wait forever.
+      if (!result.ok && !accepted && !step.isTerminal) step.forceEnd('failed', result.error);
+    });
+  }
+
+  /** Records a failed attempt that will be retried; false when the invocation is no longer wanted. */
+  async activityAttemptFailed(job: ActivityJob, attempt: number, error: unknown, retryInMs: number): Promise<boolean> {
+    const { open } = await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
+      const row = await step.tx.one(
+        `UPDATE activity SET attempts = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+        [job.invocationId, attempt, error],
+      );
+      if (row) {
+        step.record({ kind: 'activity.attempt.failed', outcome: 'failed', reason: (error as { message?: string }).message ?? null, idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, attempt, error, retryInMs } });
+      }
+      return { open: !!row };
+    });
+    return open;
+  }
+
+  async timerFired(job: TimerJob): Promise<void> {
+    await this.withInstance(job.workflowId, { actor: 'system:timer' }, async (step) => {
+      const timer = await step.tx.one<{ event: EventObject; send_id: string }>(
+        `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id`,
+        [job.timerId],
+      );
+      if (!timer) {
+        step.record({ kind: 'timer.discarded', outcome: 'discarded', reason: 'the timer was cancelled or already fired', data: { timerId: job.timerId } });
+        return;
+      }
+      await step.apply(timer.event, 'timer.fired', { data: { timerId: job.timerId, sendId: timer.send_id } });
+    });
+  }
+
+  async effectFinished(job: EffectJob, ok: boolean, attempts: number, error?: unknown): Promise<void> {
+    await this.withInstance(job.workflowId, { actor: `effect:${job.name}` }, async (step) => {
+      const row = await step.tx.one(
+        `UPDATE effect SET status = $2, attempts = $3, last_error = $4, done_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
+        [job.effectId, ok ? 'done' : 'failed', attempts, error ?? null],
+      );
+      if (row) step.record({ kind: ok ? 'effect.completed' : 'effect.failed', outcome: ok ? 'ok' : 'failed', idempotencyKey: job.idempotencyKey, data: { effectId: job.effectId, name: job.name, attempts, error: error ?? null } });
+    });
+  }
+
+  async isOpen(table: 'activity' | 'effect', id: string): Promise<boolean> {
+    const rows = await query(this.db, `SELECT 1 FROM ${table} WHERE id = $1 AND status = $2`, [id, table === 'activity' ? 'scheduled' : 'pending']);
+    return rows.length > 0;
+  }
+
+  async childFinished(parentId: string, invocationId: string, childWorkflowId: string, outcome: ChildOutcome): Promise<void> {
+    await this.withInstance(parentId, { actor: `workflow:${childWorkflowId}` }, async (step) => {
+      const open = await step.tx.one<{ child_id: string }>(
+        `UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING child_id`,
+        [invocationId, outcome.status === 'completed' ? 'completed' : 'failed'],
+      );
+      if (!open) {
+        step.record({ kind: 'child.result.discarded', outcome: 'discarded', reason: 'the child invocation was stopped', data: { invocationId, childWorkflowId } });
+        return;
+      }
+      const event = outcome.status === 'completed'
+        ? { type: `xstate.done.actor.${open.child_id}`, output: outcome.output }
+        : { type: `xstate.error.actor.${open.child_id}`, error: outcome.error };
+      const accepted = await step.apply(event, `child.${outcome.status}`, { data: { invocationId, childWorkflowId } });
+      if (!accepted && outcome.status !== 'completed') step.forceEnd('failed', outcome.error);
+    });
+  }
+
+  async cancelChild(childWorkflowId: string, parentId: string): Promise<void> {
+    try {
+      await this.cancel(childWorkflowId, { actor: `workflow:${parentId}` }, 'the parent left the invoking state');
+    } catch (err) {
+      if (!(err instanceof DomainError && (err.code === 'workflow_terminal' || err.code === 'workflow_not_found'))) throw err;
+    }
+  }
+
+  private async withInstance<R extends object = object>(
+    workflowId: string,
+    actor: Actor,
+    fn: (step: Step) => Promise<R | void>,
+  ): Promise<R & { view: WorkflowView }> {
+    const { result, outbox } = await this.transact(async (ctx) => {
+      const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR UPDATE', [workflowId]);
+      if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
+      const definition = this.registry.get(row.type, row.definition_version);
+      const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
+      const r = await fn(step);
+      await step.finish();
+      row.snapshot = { ...row.snapshot, context: step.snapshot.context };
+      row.state_value = step.snapshot.value;
+      row.updated_at = new Date();
+      return { ...(r as R), view: toView(row) };
+    });
+    await this.dispatch(outbox);
+    return result;
+  }
+
+  private async transact<R>(fn: (ctx: TxContext) => Promise<R>): Promise<{ result: R; outbox: (OutboxEntry & { id: string })[] }> {
+    return inTransaction(this.db, async (tx) => {
+      const ctx = new TxContext(tx);
+      const result = await fn(ctx);
+      return { result, outbox: await writeOutbox(tx, ctx.outbox) };
+    });
+  }
+
+  private async dispatch(rows: (OutboxEntry & { id: string })[]): Promise<void> {
+    if (rows.length > 0) await this.dispatcher.dispatchCommitted(rows);
+  }
+}
+
+async function writeOutbox(tx: Tx, entries: OutboxEntry[]): Promise<(OutboxEntry & { id: string })[]> {
+  if (entries.length === 0) return [];
+  const values: unknown[] = [];
+  const tuples = entries.map((e, i) => {
+    values.push(e.workflowId, e.queue, e.op, e.jobId, JSON.stringify(e.payload), e.runAt);
+    const b = i * 6;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
+  });
+  const ids = await tx.rows<{ id: string }>(
+    `INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES ${tuples.join(', ')} RETURNING id`,
+    values,
+  );
+  return entries.map((e, i) => ({ ...e, id: ids[i].id }));
+}
+
+function parseInput(definition: WorkflowDefinition, input: unknown): unknown {
+  const parsed = definition.input.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new DomainError('validation_failed', `input does not match ${definition.type}@${definition.version}`, {
+    errors: parsed.error.issues.map((i) => ({ field: ['input', ...i.path.map(String)].join('.'), message: i.message })),
+  });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,55 @@
+import type { WorkflowDefinition } from '../../src/engine';
+import { query } from '../../src/engine/sql';
+import { EngineRuntime, type RuntimeOptions } from '../../src/engine/runtime';
+import type { WorkflowView } from '../../src/engine/instance';
+import { createTestDatabase, REDIS_URL, testPrefix, waitFor, type TestDatabase } from './env';
+
+export interface Harness {
+  db: TestDatabase;
+  prefix: string;
+  runtime: EngineRuntime;
+  get(id: string): Promise<WorkflowView & { raw: any }>;
+  history(id: string): Promise<any[]>;
+  until(id: string, statuses: string[], timeoutMs?: number): Promise<WorkflowView>;
+  close(): Promise<void>;
+}
+
+/** An engine with its own database and queue prefix, workers in this process, short sweeps. */
+export async function startHarness(label: string, definitions: readonly WorkflowDefinition[], overrides: Partial<RuntimeOptions> = {}): Promise<Harness> {
+  const db = await createTestDatabase(label);
+  const prefix = testPrefix(label);
+  const runtime = new EngineRuntime({
+    dataSource: db.dataSource,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    definitions,
+    workers: true,
+    sweepIntervalMs: 500,
+    worker: { lockDurationMs: 5000, stalledIntervalMs: 1000 },
+    ...overrides,
+  });
+  await runtime.start();
+  const get = async (id: string) => {
+    const [row] = await query(db.dataSource, 'SELECT * FROM workflow_instance WHERE id = $1', [id]);
+    if (!row) throw new Error(`no workflow ${id}`);
+    return { id: row.id, status: row.status, state: row.state_value, output: row.output, error: row.error, version: row.version, context: row.snapshot.context, raw: row } as any;
+  };
+  return {
+    db,
+    prefix,
+    runtime,
+    get,
+    history: (id) => query(db.dataSource, 'SELECT * FROM workflow_history WHERE workflow_id = $1 ORDER BY seq', [id]),
+    until: (id, statuses, timeoutMs = 20_000) =>
+      waitFor(async () => {
+        const w = await get(id);
+        return statuses.includes(w.status) ? w : undefined;
+      }, `${id} to reach ${statuses.join('|')}`, timeoutMs),
+    async close() {
+      await runtime.stop();
+      await db.drop();
+    },
+  };
+}
+
+export const USER = { actor: 'test:user', origin: { requestId: 'req-test' } };

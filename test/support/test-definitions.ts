@@ -1,0 +1,248 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { z } from 'zod';
+import { defineWorkflow, NonRetryableError, type ActivityContext } from '../../src/engine';
+
+/** Every activity attempt the test process ran: key, attempt number, and what it was given. */
+export const attempts: { activity: string; idempotencyKey: string; attempt: number; aborted?: boolean }[] = [];
+
+const fast = { initialIntervalMs: 50, backoffCoefficient: 2, maximumIntervalMs: 200 };
+
+// --- fails twice, then succeeds -------------------------------------------------------
+const flakyMachine = setup({
+  types: { input: {} as { failures: number }, context: {} as { failures: number; result?: unknown } },
+  actors: { flakyCall: fromPromise<unknown, { failures: number }>(async () => undefined) },
+}).createMachine({
+  id: 'flaky',
+  initial: 'calling',
+  context: ({ input }) => ({ failures: input.failures }),
+  states: {
+    calling: {
+      invoke: {
+        id: 'call',
+        src: 'flakyCall',
+        input: ({ context }) => ({ failures: context.failures }),
+        onDone: { target: 'done', actions: assign({ result: ({ event }) => event.output }) },
+        onError: 'gaveUp',
+      },
+    },
+    done: { type: 'final' },
+    gaveUp: { type: 'final' },
+  },
+  output: ({ context }) => ({ result: context.result ?? null }),
+});
+
+export const flaky = defineWorkflow({
+  type: 'test-flaky',
+  version: 1,
+  machine: flakyMachine,
+  input: z.object({ failures: z.number().int().min(0) }),
+  exampleInput: { failures: 0 },
+  activities: {
+    flakyCall: {
+      retry: { ...fast, maximumAttempts: 5 },
+      run: async (input: { failures: number }, ctx: ActivityContext) => {
+        attempts.push({ activity: 'flakyCall', idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt });
+        if (ctx.attempt <= input.failures) throw new Error(`transient failure ${ctx.attempt}`);
+        return { attempt: ctx.attempt, key: ctx.idempotencyKey };
+      },
+    },
+  },
+});
+
+// --- permanent error and timeouts ------------------------------------------------------
+const guardedMachine = setup({
+  types: { input: {} as { mode: 'refuse' | 'hang' }, context: {} as { mode: 'refuse' | 'hang' } },
+  actors: { partnerCall: fromPromise<unknown, { mode: string }>(async () => undefined) },
+}).createMachine({
+  id: 'guarded',
+  initial: 'calling',
+  context: ({ input }) => ({ mode: input.mode }),
+  states: {
+    calling: {
+      invoke: {
+        id: 'partner',
+        src: 'partnerCall',
+        input: ({ context }) => ({ mode: context.mode }),
+        onDone: 'done',
+        // Only a refusal is handled: a timeout that exhausts retries has no error transition.
+        onError: { guard: ({ event }) => (event.error as { name?: string })?.name === 'PartnerRefused', target: 'refused' },
+      },
+    },
+    done: { type: 'final' },
+    refused: { type: 'final' },
+  },
+});
+
+class PartnerRefused extends NonRetryableError {
+  override readonly name = 'PartnerRefused';
+}
+
+export const guarded = defineWorkflow({
+  type: 'test-guarded',
+  version: 1,
+  machine: guardedMachine,
+  input: z.object({ mode: z.enum(['refuse', 'hang']) }),
+  exampleInput: { mode: 'refuse' },
+  activities: {
+    partnerCall: {
+      retry: { ...fast, maximumAttempts: 3 },
+      startToCloseTimeoutMs: 300,
+      run: async (input: { mode: string }, ctx: ActivityContext) => {
+        const entry = { activity: 'partnerCall', idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt, aborted: false };
+        attempts.push(entry);
+        if (input.mode === 'refuse') throw new PartnerRefused('account closed');
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        entry.aborted = ctx.signal.aborted;
+        return 'too late';
+      },
+    },
+  },
+});
+
+// --- timers and signals ----------------------------------------------------------------
+const approvalMachine = setup({
+  types: { input: {} as { timeoutMs: number }, context: {} as { timeoutMs: number }, events: {} as { type: 'approval.granted' } },
+  delays: { approvalTimeout: ({ context }) => context.timeoutMs },
+}).createMachine({
+  id: 'approval',
+  initial: 'waiting',
+  context: ({ input }) => ({ timeoutMs: input.timeoutMs }),
+  states: {
+    waiting: {
+      after: { approvalTimeout: 'expired' },
+      on: { 'approval.granted': 'approved' },
+    },
+    approved: { type: 'final' },
+    expired: { type: 'final' },
+  },
+  output: ({ context }) => ({ timeoutMs: context.timeoutMs }),
+});
+
+export const approval = defineWorkflow({
+  type: 'test-approval',
+  version: 1,
+  machine: approvalMachine,
+  input: z.object({ timeoutMs: z.number().int().min(0) }),
+  events: { 'approval.granted': z.object({}) },
+  exampleInput: { timeoutMs: 1000 },
+});
+
+// --- a loop that re-enters an invoking state -------------------------------------------
+const loopMachine = setup({
+  types: { context: {} as { iteration: number; result?: unknown }, events: {} as { type: 'attempt.restarted' } },
+  actors: { slowOnce: fromPromise<unknown, { iteration: number }>(async () => undefined) },
+}).createMachine({
+  id: 'loop',
+  initial: 'working',
+  context: { iteration: 1 },
+  states: {
+    working: {
+      invoke: {
+        id: 'work',
+        src: 'slowOnce',
+        input: ({ context }) => ({ iteration: context.iteration }),
+        onDone: { target: 'done', actions: assign({ result: ({ event }) => event.output }) },
+      },
+      on: {
+        'attempt.restarted': { target: 'working', reenter: true, actions: assign({ iteration: ({ context }) => context.iteration + 1 }) },
+      },
+    },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => ({ result: context.result }),
+});
+
+export const loop = defineWorkflow({
+  type: 'test-loop',
+  version: 1,
+  machine: loopMachine,
+  input: z.object({}),
+  events: { 'attempt.restarted': z.object({}) },
+  exampleInput: {},
+  activities: {
+    slowOnce: {
+      retry: { ...fast, maximumAttempts: 1 },
+      run: async (input: { iteration: number }, ctx: ActivityContext) => {
+        attempts.push({ activity: 'slowOnce', idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt });
+        // The first iteration answers while the second is still running: the state that
+        // invoked `work` is active again, so only the engine's invocation check can refuse it.
+        await new Promise((r) => setTimeout(r, input.iteration === 1 ? 1000 : 2000));
+        return { iteration: input.iteration };
+      },
+    },
+  },
+});
+
+// --- child workflow --------------------------------------------------------------------
+const childMachine = setup({
+  types: { input: {} as { n: number }, context: {} as { n: number; doubled?: number } },
+  actors: { double: fromPromise<number, { n: number }>(async () => 0) },
+}).createMachine({
+  id: 'child',
+  initial: 'computing',
+  context: ({ input }) => ({ n: input.n }),
+  states: {
+    computing: {
+      invoke: { id: 'double', src: 'double', input: ({ context }) => ({ n: context.n }), onDone: { target: 'done', actions: assign({ doubled: ({ event }) => event.output as number }) } },
+    },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => ({ doubled: context.doubled }),
+});
+
+export const child = defineWorkflow({
+  type: 'test-child',
+  version: 1,
+  machine: childMachine,
+  input: z.object({ n: z.number() }),
+  exampleInput: { n: 1 },
+  activities: { double: { run: async (input: { n: number }) => input.n * 2 } },
+});
+
+const parentMachine = setup({
+  types: { input: {} as { n: number }, context: {} as { n: number; fromChild?: unknown } },
+  actors: { child: childMachine },
+}).createMachine({
+  id: 'parent',
+  initial: 'delegating',
+  context: ({ input }) => ({ n: input.n }),
+  states: {
+    delegating: {
+      invoke: { id: 'kid', src: 'child', input: ({ context }) => ({ n: context.n }), onDone: { target: 'done', actions: assign({ fromChild: ({ event }) => event.output }) } },
+    },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => ({ fromChild: context.fromChild }),
+});
+
+export const parent = defineWorkflow({
+  type: 'test-parent',
+  version: 1,
+  machine: parentMachine,
+  input: z.object({ n: z.number() }),
+  exampleInput: { n: 1 },
+});
+
+// --- concurrent signals ----------------------------------------------------------------
+const counterMachine = setup({
+  types: { input: {} as { limit: number }, context: {} as { count: number; limit: number }, events: {} as { type: 'counter.incremented' } },
+  guards: { belowLimit: ({ context }) => context.count < context.limit },
+}).createMachine({
+  id: 'counter',
+  initial: 'open',
+  context: ({ input }) => ({ count: 0, limit: input.limit }),
+  states: {
+    open: { on: { 'counter.incremented': { guard: 'belowLimit', actions: assign({ count: ({ context }) => context.count + 1 }) } } },
+  },
+});
+
+export const counter = defineWorkflow({
+  type: 'test-counter',
+  version: 1,
+  machine: counterMachine,
+  input: z.object({ limit: z.number().int() }),
+  events: { 'counter.incremented': z.object({}) },
+  exampleInput: { limit: 10 },
+});
+
+export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter];
