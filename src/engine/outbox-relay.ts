@@ -59,7 +59,7 @@ export class OutboxRelay implements OutboxDispatcher {
     if (!(await this.queues.connection.exists(this.epochKey))) {
       recovered = await this.resendOutstanding('all');
       await this.markEpoch();
-      this.options.log('redis had no engine epoch: outstanding work re-sent', { recovered });
+      if (recovered > 0) this.options.log('redis had lost the engine epoch: outstanding work re-sent', { recovered });
     } else {
       recovered = await this.resendOutstanding('stale');
     }

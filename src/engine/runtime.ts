@@ -34,7 +34,7 @@ export class EngineRuntime {
   private stopped = false;
 
   constructor(private readonly options: RuntimeOptions) {
-    const log = options.log ?? (() => undefined);
+    const log = options.log ?? stderrLog;
     this.registry = new DefinitionRegistry(options.definitions);
     this.registry.validate();
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -91,4 +91,8 @@ export class EngineRuntime {
     await this.queues.close();
     await this.redis.quit().catch(() => undefined);
   }
+}
+
+function stderrLog(message: string, fields: Record<string, unknown> = {}): void {
+  process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: message, ...fields })}\n`);
 }

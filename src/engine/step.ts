@@ -196,7 +196,10 @@ export class Step {
 
   private async scheduleEffect(name: string, params: Record<string, unknown>): Promise<void> {
     const impl = this.definition.effects?.[name];
-    if (!impl) throw new DomainError('definition_invalid', `${this.definition.type}@${this.definition.version}: no effect named "${name}"`);
+    if (!impl) throw new DomainError(
+        'definition_invalid',
+        `${this.definition.type}@${this.definition.version}: no effect named "${name}" (an inline action function cannot run in the engine: name it in setup({ actions }) and implement it as an effect)`,
+      );
     const effectId = randomUUID();
     const idempotencyKey = `${this.row.id}/${name}/${this.nextCount(`effect:${name}`)}`;
     await this.tx.rows(

@@ -46,6 +46,7 @@ export class EngineWorkers {
     );
     for (const w of this.workers) {
       w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
+      w.on('failed', (job, err) => this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: err.message }));
     }
   }
 

@@ -245,4 +245,51 @@ export const counter = defineWorkflow({
   exampleInput: { limit: 10 },
 });
 
-export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter];
+
+
+// --- a parent whose child waits: for cancellation ---------------------------------------
+const sponsorMachine = setup({ actors: { approval: approvalMachine } }).createMachine({
+  id: 'sponsor',
+  initial: 'awaitingApproval',
+  states: {
+    awaitingApproval: { invoke: { id: 'approval', src: 'approval', input: { timeoutMs: 60_000 }, onDone: 'done' } },
+    done: { type: 'final' },
+  },
+});
+
+export const sponsor = defineWorkflow({ type: 'test-sponsor', version: 1, machine: sponsorMachine, input: z.object({}), exampleInput: {} });
+
+
+
+// --- slow activity, for losing Redis while it runs --------------------------------------
+const slowMachine = setup({
+  types: { input: {} as { ms: number }, context: {} as { ms: number } },
+  actors: { work: fromPromise<unknown, { ms: number }>(async () => undefined) },
+}).createMachine({
+  id: 'slow',
+  initial: 'working',
+  context: ({ input }) => ({ ms: input.ms }),
+  states: {
+    working: { invoke: { id: 'work', src: 'work', input: ({ context }) => ({ ms: context.ms }), onDone: 'done' } },
+    done: { type: 'final' },
+  },
+});
+
+export const slow = defineWorkflow({
+  type: 'test-slow',
+  version: 1,
+  machine: slowMachine,
+  input: z.object({ ms: z.number().int().min(0) }),
+  exampleInput: { ms: 10 },
+  activities: {
+    work: {
+      retry: { initialIntervalMs: 100, maximumAttempts: 5 },
+      run: async (input: { ms: number }, ctx: ActivityContext) => {
+        attempts.push({ activity: 'work', idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt });
+        await new Promise((r) => setTimeout(r, input.ms));
+        return { ok: true };
+      },
+    },
+  },
+});
+export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter, sponsor, slow];

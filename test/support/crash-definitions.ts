@@ -1,0 +1,44 @@
+import { fromPromise, setup } from 'xstate';
+import { z } from 'zod';
+import { Redis } from 'ioredis';
+import { defineWorkflow, type ActivityContext } from '../../src/engine';
+
+/**
+ * An activity that records each attempt in Redis (under the test's prefix) so a test can
+ * see attempts made in other processes; it hangs in a process started with STATERA_TEST_HANG=1.
+ */
+let redis: Redis | undefined;
+const prefix = () => process.env.STATERA_TEST_MARKER_PREFIX ?? 'markers';
+
+const crashMachine = setup({
+  types: { context: {} as { result?: unknown } },
+  actors: { settle: fromPromise<unknown, Record<string, never>>(async () => undefined) },
+}).createMachine({
+  id: 'crash',
+  initial: 'settling',
+  states: {
+    settling: { invoke: { id: 'settle', src: 'settle', input: {}, onDone: 'settled' } },
+    settled: { type: 'final' },
+  },
+  output: () => ({ settled: true }),
+});
+
+export const crash = defineWorkflow({
+  type: 'test-crash',
+  version: 1,
+  machine: crashMachine,
+  input: z.object({}),
+  exampleInput: {},
+  activities: {
+    settle: {
+      retry: { initialIntervalMs: 50, maximumAttempts: 3 },
+      startToCloseTimeoutMs: 30_000,
+      run: async (_input: unknown, ctx: ActivityContext) => {
+        redis ??= new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+        await redis.rpush(`${prefix()}:attempts`, JSON.stringify({ pid: process.pid, key: ctx.idempotencyKey, attempt: ctx.attempt }));
+        if (process.env.STATERA_TEST_HANG === '1') await new Promise(() => undefined);
+        return { pid: process.pid };
+      },
+    },
+  },
+});
