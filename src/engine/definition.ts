@@ -1,4 +1,4 @@
-import type { AnyStateMachine } from 'xstate';
+import { fromPromise, type AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
 
 /** Retry policy of an activity or effect, with the field names Temporal users look for. */
@@ -81,6 +81,22 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
 }
 
 export const DEFAULT_CANCEL_EVENT = 'cancellation.requested';
+
+/** The event the engine sends on cancellation, for a machine's `events` type. */
+export interface CancellationRequested {
+  type: typeof DEFAULT_CANCEL_EVENT;
+}
+
+/**
+ * Declares an activity's types in `setup({ actors })`: the machine invokes it by name and
+ * the engine runs the definition's implementation on a worker. XState itself never calls
+ * this logic, because the engine only uses the pure `transition()`.
+ */
+export function activity<TInput, TOutput>() {
+  return fromPromise<TOutput, TInput>(async () => {
+    throw new Error('activities run on the engine workers, never inside the statechart');
+  });
+}
 
 /** Identity helper that keeps the definition's machine type. */
 export function defineWorkflow<TMachine extends AnyStateMachine>(

@@ -1,10 +1,12 @@
 // The public definition API: what a statechart's folder in machines/ may import.
 export {
+  activity,
   defineWorkflow,
   effect,
   DEFAULT_RETRY_POLICY,
   DEFAULT_CANCEL_EVENT,
   type ActivityContext,
+  type CancellationRequested,
   type ActivityDefinition,
   type EffectContext,
   type EffectDefinition,

@@ -55,7 +55,7 @@ export class OutboxRelay implements OutboxDispatcher {
 
   async sweep(): Promise<SweepReport> {
     const redispatched = await this.redispatchPending();
-    let recovered = 0;
+    let recovered: number;
     if (!(await this.queues.connection.exists(this.epochKey))) {
       recovered = await this.resendOutstanding('all');
       await this.markEpoch();

@@ -50,8 +50,8 @@ export class DefinitionRegistry {
     const d = version === undefined ? this.latest.get(type) : this.byKey.get(`${type}@${version}`);
     if (!d) {
       throw new DomainError('definition_not_found', `no definition ${version === undefined ? type : `${type}@${version}`}`, {
-        type,
-        version,
+        workflowType: type,
+        ...(version === undefined ? {} : { version }),
       });
     }
     return d;

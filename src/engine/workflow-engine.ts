@@ -182,9 +182,19 @@ export class WorkflowEngine {
     if (event.type.startsWith('xstate.')) {
       throw new DomainError('validation_failed', 'event types starting with "xstate." are reserved', { errors: [{ field: 'type', message: 'reserved prefix' }] });
     }
-    const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => ({
-      accepted: await step.apply(event, 'event.received'),
-    }));
+    const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => {
+      const payloadSchema = step.definition.events?.[event.type];
+      if (payloadSchema) {
+        const { type: _type, ...payload } = event;
+        const parsed = payloadSchema.safeParse(payload);
+        if (!parsed.success) {
+          throw new DomainError('validation_failed', `payload of ${event.type} does not match its schema`, {
+            errors: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(payload)', message: i.message })),
+          });
+        }
+      }
+      return { accepted: await step.apply(event, 'event.received') };
+    });
     if (!accepted) {
       throw new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(view.state)} (status ${view.status})`, {
         workflowId,

@@ -1,19 +1,23 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';
 
 export const MIGRATIONS = [InitialSchema1764100000000];
 
-export function createDataSource(url: string, poolSize = 10): DataSource {
-  return new DataSource({
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
     type: 'postgres',
     url,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'statera' },
-  });
+    extra: { max: poolSize, application_name: 'statera', connectionTimeoutMillis: 5000 },
+  };
+}
+
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource(dataSourceOptions(url, poolSize));
 }
 
 /** Creates the database named in `url` when it does not exist yet. */

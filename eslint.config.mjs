@@ -1,0 +1,38 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const impure = [
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Statecharts are pure: time enters as an event payload.' },
+  { selector: "NewExpression[callee.name='Date']", message: 'Statecharts are pure: time enters as an event payload.' },
+  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Statecharts are pure: no randomness.' },
+  { selector: "MemberExpression[object.name='process']", message: 'Statecharts are pure: configuration comes through the definition.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // House rule 1: statechart files do no I/O and import only XState, the engine's definition API and their own types.
+    files: ['machines/**/*.machine.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...impure],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!xstate$|\\.\\./\\.\\./src/engine$|\\./).*', message: 'A statechart imports only xstate, ../../src/engine and its own folder.' }] }],
+    },
+  },
+  {
+    // The engine knows XState, PostgreSQL and BullMQ; never the processes, HTTP or NestJS.
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(@nestjs/|express$|\\.\\./(api|tasks|audit|diagrams|observability)/|.*machines)', message: 'engine/ must not depend on the processes, HTTP or NestJS.' }] }],
+    },
+  },
+);

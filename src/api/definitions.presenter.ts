@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { resolveRetryPolicy, DEFAULT_START_TO_CLOSE_TIMEOUT_MS, DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../engine/definition';
+import type { DefinitionRegistry } from '../engine/registry';
+
+export interface DefinitionDescription {
+  type: string;
+  version: number;
+  latest: boolean;
+  description: string | null;
+  input: unknown;
+  exampleInput: unknown;
+  events: { type: string; payload: unknown }[];
+  cancelEvent: string;
+  activities: { name: string; retry: unknown; startToCloseTimeoutMs: number }[];
+  states: string[];
+}
+
+/** What a newcomer needs to start and drive a workflow from the docs alone. */
+export function describeDefinition(registry: DefinitionRegistry, d: WorkflowDefinition): DefinitionDescription {
+  return {
+    type: d.type,
+    version: d.version,
+    latest: registry.get(d.type).version === d.version,
+    description: d.description ?? null,
+    input: jsonSchema(d.input),
+    exampleInput: d.exampleInput,
+    events: Object.entries(d.events ?? {}).map(([type, payload]) => ({ type, payload: jsonSchema(payload) })),
+    cancelEvent: d.cancelEvent ?? DEFAULT_CANCEL_EVENT,
+    activities: Object.entries(d.activities ?? {}).map(([name, a]) => ({
+      name,
+      retry: resolveRetryPolicy(a.retry),
+      startToCloseTimeoutMs: a.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS,
+    })),
+    states: stateIds(d.machine.root),
+  };
+}
+
+function jsonSchema(schema: z.ZodType): unknown {
+  try {
+    return z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
+  } catch {
+    return {};
+  }
+}
+
+function stateIds(node: any, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [key, child] of Object.entries<any>(node.states ?? {})) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    out.push(path, ...stateIds(child, path));
+  }
+  return out;
+}

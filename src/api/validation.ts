@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { DomainError } from '../engine/errors/domain.error';
+
+/** Parses with zod; failures become a 400 listing each field at fault. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new DomainError('validation_failed', 'the request does not match its schema', {
+    errors: parsed.error.issues.map((i) => ({
+      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
+      message: i.message,
+    })),
+  });
+}
+
+export const workflowIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" and "-", at most 128, starting with a letter or digit');
+
+export const startWorkflowSchema = z.strictObject({
+  type: z.string().min(1),
+  version: z.number().int().positive().optional(),
+  workflowId: workflowIdSchema.optional(),
+  businessKey: z.string().min(1).max(200).optional(),
+  input: z.unknown().refine((v) => v !== undefined, 'input is required'),
+});
+
+export const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
+
+export const cancelSchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
+
+export const listQuerySchema = z.strictObject({
+  type: z.string().optional(),
+  status: z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']).optional(),
+  state: z.string().optional(),
+  businessKey: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});
+
+export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');

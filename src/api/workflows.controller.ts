@@ -1,0 +1,77 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { WorkflowEngine } from '../engine/workflow-engine';
+import type { WorkflowQueries } from '../persistence/workflow-queries';
+import { actorOf, idempotencyScope } from './request-actor';
+import { ENGINE, QUERIES } from './tokens';
+import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, startWorkflowSchema, workflowIdSchema } from './validation';
+
+const problem = { description: 'application/problem+json (RFC 9457)' };
+
+@ApiTags('workflows')
+@Controller('v1/workflows')
+export class WorkflowsController {
+  constructor(
+    @Inject(ENGINE) private readonly engine: WorkflowEngine,
+    @Inject(QUERIES) private readonly queries: WorkflowQueries,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Start a workflow', description: 'Idempotent with the Idempotency-Key header (kept 24 hours by default): the same key and body return the same workflow; a different body is 422; a request still in flight is 409.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiBody({ schema: { type: 'object', required: ['type', 'input'], properties: { type: { type: 'string', example: 'demo-transfer' }, version: { type: 'integer' }, workflowId: { type: 'string' }, businessKey: { type: 'string' }, input: { type: 'object' } } } })
+  @ApiResponse({ status: 201, description: 'started' })
+  @ApiResponse({ status: 200, description: 'an identical earlier start, replayed' })
+  @ApiResponse({ status: 400, ...problem })
+  @ApiResponse({ status: 404, ...problem })
+  @ApiResponse({ status: 409, ...problem })
+  @ApiResponse({ status: 422, ...problem })
+  async start(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const cmd = parseOrThrow(startWorkflowSchema, body);
+    const claim = key === undefined ? undefined : { scope: idempotencyScope(req, 'POST /v1/workflows'), key: parseOrThrow(idempotencyKeySchema, key, 'Idempotency-Key') };
+    const { workflow, created } = await this.engine.start(cmd, actorOf(req), claim);
+    res.status(created ? 201 : 200).location(`/v1/workflows/${encodeURIComponent(workflow.id)}`);
+    if (!created && claim) res.setHeader('Idempotent-Replayed', 'true');
+    return workflow;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List workflows, newest first (filters: type, status, state, businessKey; cursor pagination)' })
+  list(@Query() q: unknown) {
+    return this.queries.list(parseOrThrow(listQuerySchema, q));
+  }
+
+  @Get(':id')
+  @ApiParam({ name: 'id' })
+  @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow' })
+  get(@Param('id') id: string) {
+    return this.queries.get(parseOrThrow(workflowIdSchema, id, 'id'));
+  }
+
+  @Post(':id/events')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Deliver a signal {type, ...payload}; 409 when the current state does not accept it' })
+  @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
+  @ApiResponse({ status: 409, ...problem })
+  async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+    const workflowId = parseOrThrow(workflowIdSchema, id, 'id');
+    const event = parseOrThrow(eventSchema, body);
+    return this.engine.signal(workflowId, event, actorOf(req));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel: stops activities and timers and takes the machine\'s cancel path when it has one' })
+  @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
+  cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+    const parsed = parseOrThrow(cancelSchema, body && Object.keys(body as object).length ? body : undefined);
+    return this.engine.cancel(parseOrThrow(workflowIdSchema, id, 'id'), actorOf(req), parsed?.reason);
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'The recorded facts of one workflow, in order, with their hash chain' })
+  async history(@Param('id') id: string) {
+    return { items: await this.queries.history(parseOrThrow(workflowIdSchema, id, 'id')) };
+  }
+}

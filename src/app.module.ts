@@ -1,0 +1,67 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, Logger } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DefinitionsController } from './api/definitions.controller';
+import { HealthController } from './api/health.controller';
+import { ENGINE, QUERIES, REGISTRY } from './api/tokens';
+import { WorkflowsController } from './api/workflows.controller';
+import type { AppConfig } from './config/config';
+import type { WorkflowDefinition } from './engine/definition';
+import { EngineRuntime } from './engine/runtime';
+import { dataSourceOptions } from './persistence/data-source';
+import { WorkflowQueries } from './persistence/workflow-queries';
+
+const RUNTIME = Symbol('EngineRuntime');
+
+/** Starts the engine's workers and sweeper with the application, and stops them before the pool closes. */
+class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(RUNTIME) private readonly runtime: EngineRuntime) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.stop();
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** ROLE=api serves HTTP only; ROLE=worker runs workers and the sweeper only; ROLE=all both. */
+  static forRoot(config: AppConfig, definitions: readonly WorkflowDefinition[]): DynamicModule {
+    const logger = new Logger('engine');
+    const serveHttp = config.ROLE !== 'worker';
+    return {
+      module: AppModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
+      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController] : [],
+      providers: [
+        {
+          provide: RUNTIME,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) =>
+            new EngineRuntime({
+              dataSource,
+              redisUrl: config.REDIS_URL,
+              queuePrefix: config.QUEUE_PREFIX,
+              definitions,
+              workers: config.ROLE !== 'api',
+              idempotencyTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3600 * 1000,
+              sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+              worker: {
+                lockDurationMs: config.LOCK_DURATION_MS,
+                stalledIntervalMs: config.STALLED_INTERVAL_MS,
+                concurrency: { activities: config.ACTIVITY_CONCURRENCY, timers: 8, effects: 8, events: 8 },
+              },
+              log: (message, fields) => logger.warn(`${message} ${JSON.stringify(fields ?? {})}`),
+            }),
+        },
+        { provide: ENGINE, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.engine },
+        { provide: REGISTRY, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.registry },
+        { provide: QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new WorkflowQueries(ds) },
+        EngineLifecycle,
+      ],
+    };
+  }
+}

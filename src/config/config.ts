@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/statera'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(20),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('statera'),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
+  LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  /** Comma-separated module paths whose exported `definitions` are registered besides machines/. */
+  EXTRA_DEFINITIONS: z.string().default(''),
+  SWAGGER: bool.default(true),
+});
+
+export type AppConfig = z.infer<typeof schema>;
+
+/** Reads and validates the environment; a bad value stops the process with the variable named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

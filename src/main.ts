@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from './config/config';
+import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
+import { loadDefinitions } from './bootstrap/definitions';
+import { preflight, PreflightError } from './bootstrap/preflight';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { createdDatabase } = await preflight(config);
+  const definitions = loadDefinitions(config.EXTRA_DEFINITIONS);
+  const logger = new Logger('statera');
+  if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+  if (config.ROLE === 'worker') {
+    await createWorkerContext(config, definitions);
+    logger.log(`worker running (queue prefix ${config.QUEUE_PREFIX}, ${definitions.length} definitions)`);
+    return;
+  }
+  const app = await createHttpApp(config, definitions);
+  await app.listen(config.PORT, config.HOST);
+  const url = await app.getUrl();
+  logger.log(`ROLE=${config.ROLE} listening on ${url} — API docs at ${url}/docs`);
+}
+
+main().catch((err: unknown) => {
+  // One clear line for what an operator can fix; the stack only for what they cannot.
+  const message = err instanceof PreflightError || (err as Error)?.message?.startsWith('invalid configuration') ? (err as Error).message : (err as Error)?.stack ?? String(err);
+  process.stderr.write(`statera: ${message}\n`);
+  process.exit(1);
+});

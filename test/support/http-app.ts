@@ -1,0 +1,50 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loadConfig } from '../../src/config/config';
+import { createHttpApp } from '../../src/bootstrap/create-app';
+import { loadDefinitions } from '../../src/bootstrap/definitions';
+import type { WorkflowDefinition } from '../../src/engine';
+import { createTestDatabase, REDIS_URL, testPrefix, type TestDatabase } from './env';
+
+export interface HttpHarness {
+  app: NestExpressApplication;
+  db: TestDatabase;
+  prefix: string;
+  url: string;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  close(): Promise<void>;
+}
+
+/** The real NestJS application (ROLE=all) on an ephemeral port, with its own database and queue prefix. */
+export async function startHttpApp(label: string, extra: readonly WorkflowDefinition[] = []): Promise<HttpHarness> {
+  const db = await createTestDatabase(label);
+  const prefix = testPrefix(label);
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20' });
+  const app = await createHttpApp(config, [...loadDefinitions(''), ...extra], ['error']);
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app,
+    db,
+    prefix,
+    url,
+    async request(method, path, body, headers = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // keep the text
+      }
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
