@@ -31,12 +31,13 @@ export async function preflight(config: AppConfig): Promise<{ createdDatabase: b
     await dataSource.destroy();
   }
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new PreflightError(`Redis is not reachable at ${where(config.REDIS_URL)} (REDIS_URL): ${(err as Error).message}; ${HOW_TO_START.redis}`);
+    throw new PreflightError(`Redis is not reachable at ${where(config.REDIS_URL)} (REDIS_URL): ${(cause ?? (err as Error)).message}; ${HOW_TO_START.redis}`);
   } finally {
     redis.disconnect();
   }
