@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
@@ -18,6 +19,7 @@ export interface WorkerOptions {
 /** BullMQ workers that run activities and effects and feed every result back through the engine. */
 export class EngineWorkers {
   private readonly workers: Worker[] = [];
+  private readonly identity = `${hostname()}/${process.pid}`;
 
   constructor(
     private readonly engine: WorkflowEngine,
@@ -76,15 +78,15 @@ export class EngineWorkers {
       activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
     );
     if (outcome.ok) {
-      await this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value) });
+      await this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value), worker: this.identity });
       return;
     }
     const error = serializeError(outcome.error);
     if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
-      await this.engine.activityFinished(data, { ok: false, error, attempts: attempt });
+      await this.engine.activityFinished(data, { ok: false, error, attempts: attempt, worker: this.identity });
       throw new UnrecoverableError(error.message);
     }
-    const stillWanted = await this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt));
+    const stillWanted = await this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity);
     if (!stillWanted) return;
     // Rethrown so BullMQ schedules the retry with the policy's backoff.
     throw outcome.error instanceof Error ? outcome.error : new Error(error.message);

@@ -42,7 +42,8 @@ export interface EngineOptions {
   idempotencyTtlMs: number;
 }
 
-type ActivityResult = { ok: true; output: unknown } | { ok: false; error: unknown; attempts: number };
+/** `worker` names the process that ran the attempt (host/pid), for operators reading the history. */
+type ActivityResult = ({ ok: true; output: unknown } | { ok: false; error: unknown; attempts: number }) & { worker: string };
 
 /**
  * The event loop: every input to a workflow goes through one transaction that locks the
@@ -231,12 +232,12 @@ export class WorkflowEngine {
         ? { type: `xstate.done.actor.${job.activityId}`, output: result.output }
         : { type: `xstate.error.actor.${job.activityId}`, error: result.error };
       if (!open) {
-        step.record({ kind: 'activity.result.discarded', event, outcome: 'discarded', reason: 'the invocation was stopped', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId } });
+        step.record({ kind: 'activity.result.discarded', event, outcome: 'discarded', reason: 'the invocation was stopped', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, worker: result.worker } });
         return;
       }
       const accepted = await step.apply(event, result.ok ? 'activity.completed' : 'activity.failed', {
         idempotencyKey: job.idempotencyKey,
-        data: { invocationId: job.invocationId },
+        data: { invocationId: job.invocationId, worker: result.worker },
       });
       // An error the machine does not handle normally puts the snapshot in `error`; if the
       // state merely ignored it, the workflow must still not wait forever.
@@ -245,14 +246,14 @@ export class WorkflowEngine {
   }
 
   /** Records a failed attempt that will be retried; false when the invocation is no longer wanted. */
-  async activityAttemptFailed(job: ActivityJob, attempt: number, error: unknown, retryInMs: number): Promise<boolean> {
+  async activityAttemptFailed(job: ActivityJob, attempt: number, error: unknown, retryInMs: number, worker: string): Promise<boolean> {
     const { open } = await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
       const row = await step.tx.one(
         `UPDATE activity SET attempts = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
         [job.invocationId, attempt, error],
       );
       if (row) {
-        step.record({ kind: 'activity.attempt.failed', outcome: 'failed', reason: (error as { message?: string }).message ?? null, idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, attempt, error, retryInMs } });
+        step.record({ kind: 'activity.attempt.failed', outcome: 'failed', reason: (error as { message?: string }).message ?? null, idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, attempt, error, retryInMs, worker } });
       }
       return { open: !!row };
     });
