@@ -17,6 +17,9 @@ export const workflowIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" and "-", at most 128, starting with a letter or digit');
 
+/** Any instance's id in a path: a client's id, or a child's `<parent>:<invokeId>:<n>`. */
+export const instanceIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,1023}$/, 'not a workflow id');
+
 export const startWorkflowSchema = z.strictObject({
   type: z.string().min(1),
   version: z.number().int().positive().optional(),

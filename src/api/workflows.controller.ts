@@ -5,7 +5,7 @@ import type { WorkflowEngine } from '../engine/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope } from './request-actor';
 import { ENGINE, QUERIES } from './tokens';
-import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, startWorkflowSchema, workflowIdSchema } from './validation';
+import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, startWorkflowSchema, instanceIdSchema } from './validation';
 
 const problem = { description: 'application/problem+json (RFC 9457)' };
 
@@ -46,7 +46,7 @@ export class WorkflowsController {
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow' })
   get(@Param('id') id: string) {
-    return this.queries.get(parseOrThrow(workflowIdSchema, id, 'id'));
+    return this.queries.get(parseOrThrow(instanceIdSchema, id, 'id'));
   }
 
   @Post(':id/events')
@@ -55,7 +55,7 @@ export class WorkflowsController {
   @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
   @ApiResponse({ status: 409, ...problem })
   async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
-    const workflowId = parseOrThrow(workflowIdSchema, id, 'id');
+    const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
     const event = parseOrThrow(eventSchema, body);
     return this.engine.signal(workflowId, event, actorOf(req));
   }
@@ -66,12 +66,12 @@ export class WorkflowsController {
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
   cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const parsed = parseOrThrow(cancelSchema, body && Object.keys(body as object).length ? body : undefined);
-    return this.engine.cancel(parseOrThrow(workflowIdSchema, id, 'id'), actorOf(req), parsed?.reason);
+    return this.engine.cancel(parseOrThrow(instanceIdSchema, id, 'id'), actorOf(req), parsed?.reason);
   }
 
   @Get(':id/history')
   @ApiOperation({ summary: 'The recorded facts of one workflow, in order, with their hash chain' })
   async history(@Param('id') id: string) {
-    return { items: await this.queries.history(parseOrThrow(workflowIdSchema, id, 'id')) };
+    return { items: await this.queries.history(parseOrThrow(instanceIdSchema, id, 'id')) };
   }
 }

@@ -34,7 +34,10 @@ export interface ActivityContext {
   attempt: number;
   /** Stable across attempts of one invocation: pass it to the partner. */
   idempotencyKey: string;
-  /** Fires when the start-to-close timeout elapses (or the invocation is cancelled). */
+  /**
+   * Fires when the start-to-close timeout elapses. Cancelling the invocation does not
+   * interrupt a running attempt: its result is recorded as discarded.
+   */
   signal: AbortSignal;
 }
 

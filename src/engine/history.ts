@@ -58,20 +58,22 @@ export class HistoryChain {
   ) {}
 
   append(entry: NewRecord, actor: Actor = this.actor): HashedRecord {
+    // What is hashed must be exactly what PostgreSQL stores: the JSON form of each value
+    // (NaN and Infinity become null, functions and undefined members disappear).
     const record: HistoryRecord = {
       workflowId: this.workflowId,
       seq: ++this.seq,
       recordedAt: new Date().toISOString(),
       kind: entry.kind,
       actor: actor.actor,
-      origin: actor.origin ?? null,
-      event: entry.event ?? null,
-      stateBefore: entry.stateBefore ?? null,
-      stateAfter: entry.stateAfter ?? null,
+      origin: asJson(actor.origin) as HistoryRecord['origin'],
+      event: asJson(entry.event),
+      stateBefore: asJson(entry.stateBefore),
+      stateAfter: asJson(entry.stateAfter),
       outcome: entry.outcome,
       reason: entry.reason ?? null,
       idempotencyKey: entry.idempotencyKey ?? null,
-      data: entry.data ?? null,
+      data: asJson(entry.data),
       prevHash: this.head,
     };
     const hashed = { ...record, hash: hashRecord(record) };
@@ -87,4 +89,11 @@ export class HistoryChain {
   get lastHash(): string {
     return this.head;
   }
+}
+
+/** The value as it reads back from a jsonb column. */
+export function asJson(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value);
+  return text === undefined ? null : JSON.parse(text);
 }

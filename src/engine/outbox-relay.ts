@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { resolveRetryPolicy } from './definition';
-import { activityEntry, effectEntry, timerEntry, type OutboxEntry } from './jobs';
+import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type OutboxEntry } from './jobs';
 import type { QueueSet } from './queues';
 import type { DefinitionRegistry } from './registry';
-import { inTransaction, query } from './sql';
+import { query } from './sql';
 import type { OutboxDispatcher } from './workflow-engine';
 
 export interface RelayOptions {
@@ -13,6 +13,8 @@ export interface RelayOptions {
   staleActivityMs: number;
   /** A timer overdue by this much has its BullMQ job checked. */
   overdueTimerMs: number;
+  /** How long a send to Redis may take before it is left to the sweeper. */
+  redisTimeoutMs: number;
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -40,7 +42,7 @@ export class OutboxRelay implements OutboxDispatcher {
 
   async dispatchCommitted(rows: (OutboxEntry & { id: string })[]): Promise<void> {
     try {
-      await this.queues.apply(rows);
+      await this.send(rows);
       await query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
     } catch (err) {
       // The transition is committed; the sweeper sends these rows once Redis answers again.
@@ -48,15 +50,34 @@ export class OutboxRelay implements OutboxDispatcher {
     }
   }
 
+  /** Sends to BullMQ, giving up after a bound: a Redis that does not answer must not hold a request or a transaction. */
+  private send(entries: readonly OutboxEntry[]): Promise<void> {
+    return this.bounded(this.queues.apply(entries));
+  }
+
+  private async bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        call,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.options.redisTimeoutMs} ms`)), this.options.redisTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Marks this Redis as known to hold every job; its absence later means Redis lost data. */
   async markEpoch(): Promise<void> {
-    await this.queues.connection.set(this.epochKey, new Date().toISOString());
+    await this.bounded(this.queues.connection.set(this.epochKey, new Date().toISOString()));
   }
 
   async sweep(): Promise<SweepReport> {
     const redispatched = await this.redispatchPending();
     let recovered: number;
-    if (!(await this.queues.connection.exists(this.epochKey))) {
+    if (!(await this.bounded(this.queues.connection.exists(this.epochKey)))) {
       recovered = await this.resendOutstanding('all');
       await this.markEpoch();
       if (recovered > 0) this.options.log('redis had lost the engine epoch: outstanding work re-sent', { recovered });
@@ -67,23 +88,23 @@ export class OutboxRelay implements OutboxDispatcher {
     return { redispatched, recovered };
   }
 
+  /** Rows a crash or an unreachable Redis left undispatched. Redis is called outside any transaction. */
   private async redispatchPending(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await inTransaction(this.db, async (tx) => {
-        const rows = await tx.rows<{ id: string; workflow_id: string; queue: any; op: any; job_id: string; payload: any; run_at: Date }>(
-          `SELECT id, workflow_id, queue, op, job_id, payload, run_at FROM outbox
-            WHERE dispatched_at IS NULL AND created_at < now() - make_interval(secs => $1::float / 1000)
-            ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
-          [this.options.outboxGraceMs],
-        );
-        if (rows.length === 0) return 0;
-        await this.queues.apply(rows.map((r) => ({ workflowId: r.workflow_id, queue: r.queue, op: r.op, jobId: r.job_id, payload: r.payload, runAt: r.run_at })));
-        await tx.rows('UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-        return rows.length;
-      });
-      total += n;
-      if (n < 500) return total;
+      const rows = await query<{ id: string; workflow_id: string; queue: any; op: any; job_id: string; payload: any; run_at: Date }>(
+        this.db,
+        `SELECT id, workflow_id, queue, op, job_id, payload, run_at FROM outbox
+          WHERE dispatched_at IS NULL AND created_at < now() - make_interval(secs => $1::float / 1000)
+          ORDER BY id LIMIT 500`,
+        [this.options.outboxGraceMs],
+      );
+      if (rows.length === 0) return total;
+      // Two sweepers may send the same rows: job ids make the second send a no-op.
+      await this.send(rows.map((r) => ({ workflowId: r.workflow_id, queue: r.queue, op: r.op, jobId: r.job_id, payload: r.payload, runAt: r.run_at })));
+      await query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      total += rows.length;
+      if (rows.length < 500) return total;
     }
   }
 
@@ -138,12 +159,48 @@ export class OutboxRelay implements OutboxDispatcher {
         ),
       );
     }
+    entries.push(...(await this.childNotifications(stale)));
     const missing = stale ? await this.withoutLiveJob(entries) : entries;
-    if (missing.length > 0) await this.queues.apply(missing);
+    if (missing.length > 0) await this.send(missing);
     if (stale && activities.length > 0) {
       await query(this.db, `UPDATE activity SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
     }
     return missing.length;
+  }
+
+  /**
+   * Child workflows whose parent has not heard of their end, and children of a stopped
+   * invocation still running: the `events` jobs that tell them, re-derived from the tables.
+   */
+  private async childNotifications(stale: boolean): Promise<OutboxEntry[]> {
+    const age = stale ? `AND c.updated_at < now() - make_interval(secs => $1::float / 1000)` : '';
+    const params = stale ? [this.options.staleActivityMs] : [];
+    const finished = await query<any>(
+      this.db,
+      `SELECT a.id, a.workflow_id, c.id AS child_id, c.status, c.output, c.error FROM activity a
+         JOIN workflow_instance c ON c.id = a.child_workflow_id
+        WHERE a.kind = 'workflow' AND a.status = 'scheduled' AND c.status IN ('completed', 'failed', 'cancelled') ${age} LIMIT 5000`,
+      params,
+    );
+    const orphaned = await query<any>(
+      this.db,
+      `SELECT a.id, a.workflow_id, c.id AS child_id FROM activity a
+         JOIN workflow_instance c ON c.id = a.child_workflow_id
+        WHERE a.kind = 'workflow' AND a.status = 'cancelled' AND c.status IN ('running', 'waiting') ${age} LIMIT 5000`,
+      params,
+    );
+    return [
+      ...finished.map((f) =>
+        eventEntry(f.child_id, jobIds.childFinished(f.id), {
+          op: 'child.finished',
+          parentId: f.workflow_id,
+          invocationId: f.id,
+          childWorkflowId: f.child_id,
+          outcome: f.status === 'completed' ? { status: 'completed', output: f.output } : { status: f.status, error: f.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } },
+        }),
+      ),
+      ...orphaned.map((o) => eventEntry(o.workflow_id, jobIds.childCancel(o.id), { op: 'child.cancel', childWorkflowId: o.child_id, parentId: o.workflow_id })),
+    ];
   }
 
   /** Keeps the entries whose job is gone from Redis; a job that failed outside the engine's hands is retried. */
@@ -151,7 +208,7 @@ export class OutboxRelay implements OutboxDispatcher {
     const missing: OutboxEntry[] = [];
     for (const e of entries) {
       const queue = this.queues.queues[e.queue];
-      const state = await queue.getJobState(e.jobId);
+      const state = await this.bounded(queue.getJobState(e.jobId));
       if (state === 'unknown') missing.push(e);
       else if (state === 'failed' || state === 'completed') {
         await queue.remove(e.jobId).catch(() => 0);

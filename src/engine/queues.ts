@@ -14,6 +14,8 @@ export class QueueSet {
     readonly prefix: string,
   ) {
     this.queues = Object.fromEntries(QUEUES.map((name) => [name, new Queue(name, { connection, prefix })])) as Record<QueueName, Queue>;
+    // Connection errors are reported once by the runtime's connection; each call's own failure reaches its caller.
+    for (const q of Object.values(this.queues)) q.on('error', () => undefined);
   }
 
   /** Applies outbox rows to BullMQ. Adding a job id that exists returns the existing job, so this is safe to repeat. */

@@ -38,11 +38,19 @@ export class EngineRuntime {
     this.registry = new DefinitionRegistry(options.definitions);
     this.registry.validate();
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    // ioredis reconnects by itself; say so once per outage instead of once per attempt.
+    let down = false;
+    this.redis.on('error', (err: Error) => {
+      if (!down) log('redis connection lost; reconnecting', { error: err.message });
+      down = true;
+    });
+    this.redis.on('ready', () => (down = false));
     this.queues = new QueueSet(this.redis, options.queuePrefix);
     this.relay = new OutboxRelay(options.dataSource, this.queues, this.registry, {
       outboxGraceMs: 2000,
       staleActivityMs: 60_000,
       overdueTimerMs: 10_000,
+      redisTimeoutMs: 5000,
       ...options.relay,
       log,
     });
@@ -88,8 +96,12 @@ export class EngineRuntime {
     clearTimeout(this.sweepTimer);
     await this.sweeping;
     await this.workers?.close();
-    await this.queues.close();
-    await this.redis.quit().catch(() => undefined);
+    if (this.redis.status === 'ready') {
+      await this.queues.close();
+      await this.redis.quit().catch(() => undefined);
+    } else {
+      this.redis.disconnect();
+    }
   }
 }
 

@@ -15,11 +15,11 @@ export function persist(machine: AnyStateMachine, snapshot: AnyMachineSnapshot):
   return machine.getPersistedSnapshot(snapshot);
 }
 
-/** `running` while an activity or child workflow is outstanding; `waiting` when only time or a signal can move it. */
+/** The terminal status the snapshot reached, or `waiting` when it is still active (the engine refines it to `running`). */
 export function statusOf(snapshot: AnyMachineSnapshot, cancelRequested: boolean): WorkflowStatus {
   if (snapshot.status === 'done') return cancelRequested ? 'cancelled' : 'completed';
   if (snapshot.status === 'error') return 'failed';
-  return Object.keys(snapshot.children ?? {}).length > 0 ? 'running' : 'waiting';
+  return 'waiting';
 }
 
 /** Every active state as a dotted path, ancestors included, so a list can filter by any of them. */

@@ -46,3 +46,13 @@ export async function query<T = any>(dataSource: DataSource, sql: string, params
     await runner.release();
   }
 }
+
+const TRANSIENT_CODES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/** A failure that may pass if tried again (the database restarting, a lost connection), as opposed to one that never will. */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  if (code && TRANSIENT_CODES.has(code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error/i.test(e?.message ?? '');
+}

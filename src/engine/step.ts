@@ -30,7 +30,7 @@ export type SpawnChild = (
   definition: WorkflowDefinition,
   workflowId: string,
   input: unknown,
-  parent: { parentId: string; invocationId: string },
+  parent: { parentId: string; invocationId: string; tenant: string },
 ) => Promise<void>;
 
 /**
@@ -79,7 +79,9 @@ export class Step {
       return false;
     }
     const [next, actions] = transition(this.definition.machine, before, event);
-    if (next === before) {
+    // transition() returns the same object both for an event nothing handles and for a
+    // targetless transition that only runs actions; can() tells them apart.
+    if (next === before && !before.can(event)) {
       this.record({ kind, event, stateBefore: before.value, outcome: 'rejected', reason: 'not accepted in the current state', ...extra });
       return false;
     }
@@ -142,7 +144,8 @@ export class Step {
     const n = this.nextCount(`invoke:${childId}`);
     const invocationId = randomUUID();
     const idempotencyKey = `${this.row.id}/${childId}/${n}`;
-    const childWorkflowId = target.kind === 'workflow' ? `${this.row.id}.${childId}.${n}` : null;
+    // ':' never appears in a client's workflow id, so a child's id cannot collide with one.
+    const childWorkflowId = target.kind === 'workflow' ? `${this.row.id}:${childId}:${n}` : null;
     await this.tx.rows(
       `INSERT INTO activity (id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9)`,
@@ -169,7 +172,7 @@ export class Step {
       this.record({ kind: 'activity.scheduled', outcome: 'ok', idempotencyKey, data: { activityId: childId, src, invocationId, retry: policy } });
     } else {
       this.record({ kind: 'child.started', outcome: 'ok', data: { activityId: childId, src, invocationId, childWorkflowId, childType: target.definition.type } });
-      await this.spawnChild(this.ctx, target.definition, childWorkflowId!, input, { parentId: this.row.id, invocationId });
+      await this.spawnChild(this.ctx, target.definition, childWorkflowId!, input, { parentId: this.row.id, invocationId, tenant: this.row.tenant });
     }
   }
 
@@ -225,7 +228,7 @@ export class Step {
   /** Writes the history and the instance row; on reaching a terminal status, closes what is outstanding. */
   async finish(): Promise<void> {
     const wasTerminal = this.isTerminal;
-    const status = this.forcedStatus ?? (wasTerminal ? this.row.status : statusOf(this.snapshot, this.row.cancel_requested));
+    const status = this.forcedStatus ?? (wasTerminal ? this.row.status : await this.currentStatus());
     const row = this.row;
     if (!wasTerminal && TERMINAL.has(status)) await this.end(status);
     row.status = status;
@@ -265,6 +268,17 @@ export class Step {
     row.version += this.transitions;
     row.history_seq = this.chain.lastSeq;
     row.history_head = this.chain.lastHash;
+  }
+
+  /**
+   * `running` while an invocation is outstanding in the engine's own table: XState keeps a
+   * finished child in `snapshot.children` under pure transitions, so the snapshot cannot say.
+   */
+  private async currentStatus(): Promise<WorkflowStatus> {
+    const settled = statusOf(this.snapshot, this.row.cancel_requested);
+    if (settled !== 'running' && settled !== 'waiting') return settled;
+    const open = await this.tx.one(`SELECT 1 FROM activity WHERE workflow_id = $1 AND status = 'scheduled' LIMIT 1`, [this.row.id]);
+    return open ? 'running' : 'waiting';
   }
 
   private async end(status: WorkflowStatus): Promise<void> {

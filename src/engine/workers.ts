@@ -6,6 +6,7 @@ import { ActivityTimeoutError } from './errors/activity-timeout.error';
 import { serializeError } from './instance';
 import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
+import { isTransient } from './sql';
 import type { WorkflowEngine } from './workflow-engine';
 
 export interface WorkerOptions {
@@ -78,15 +79,15 @@ export class EngineWorkers {
       activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
     );
     if (outcome.ok) {
-      await this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value), worker: this.identity });
+      await report(() => this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value), worker: this.identity }));
       return;
     }
     const error = serializeError(outcome.error);
     if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
-      await this.engine.activityFinished(data, { ok: false, error, attempts: attempt, worker: this.identity });
+      await report(() => this.engine.activityFinished(data, { ok: false, error, attempts: attempt, worker: this.identity }));
       throw new UnrecoverableError(error.message);
     }
-    const stillWanted = await this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity);
+    const stillWanted = await report(() => this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity));
     if (!stillWanted) return;
     // Rethrown so BullMQ schedules the retry with the policy's backoff.
     throw outcome.error instanceof Error ? outcome.error : new Error(error.message);
@@ -107,6 +108,7 @@ export class EngineWorkers {
       await this.engine.effectFinished(data, false, attempt, serializeError(outcome.error));
       throw new UnrecoverableError(serializeError(outcome.error).message);
     }
+    if (!(await this.engine.effectAttemptFailed(data, attempt, serializeError(outcome.error)))) return;
     throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
   }
 
@@ -117,6 +119,21 @@ export class EngineWorkers {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Reports an attempt's outcome, retrying a passing database failure here: letting BullMQ
+ * retry the job instead would call the partner again for an attempt that already ran.
+ */
+async function report<T>(send: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (i >= 6 || !isTransient(err)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+    }
+  }
+}
 
 /** Runs one attempt; the AbortSignal fires at the timeout and the attempt counts as failed then. */
 async function attemptWithTimeout(timeoutMs: number, run: (signal: AbortSignal) => Promise<unknown>): Promise<Outcome> {

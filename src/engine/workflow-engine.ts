@@ -5,12 +5,12 @@ import type { DataSource } from 'typeorm';
 import { toEngineEffects } from './action-adapter';
 import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
-import { GENESIS_HASH, type Actor } from './history';
-import { toView, type InstanceRow, type WorkflowView } from './instance';
+import { GENESIS_HASH, SYSTEM, type Actor } from './history';
+import { serializeError, toView, type InstanceRow, type WorkflowView } from './instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { restore } from './snapshot';
-import { inTransaction, query, type Tx } from './sql';
+import { inTransaction, isTransient, query, type Tx } from './sql';
 import { Step, TxContext } from './step';
 
 export interface StartCommand {
@@ -68,6 +68,8 @@ export class WorkflowEngine {
         const replay = await this.checkClaim(ctx.tx, claim, fingerprint);
         if (replay) return { workflow: replay, created: false };
       }
+      // Serialises concurrent starts of one workflowId, so the second sees the first's row.
+      await ctx.tx.rows('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [workflowId]);
       const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
       if (existing) {
         if (existing.start_fingerprint !== fingerprint) {
@@ -167,12 +169,12 @@ export class WorkflowEngine {
     definition: WorkflowDefinition,
     workflowId: string,
     input: unknown,
-    parent: { parentId: string; invocationId: string },
+    parent: { parentId: string; invocationId: string; tenant: string },
   ): Promise<void> => {
     await this.createInstance(ctx, definition, workflowId, input, { actor: `workflow:${parent.parentId}` }, {
       fingerprint: sha256(canonicalize({ parent, input }) ?? ''),
       businessKey: null,
-      tenant: 'default',
+      tenant: parent.tenant,
       parentId: parent.parentId,
       parentInvocationId: parent.invocationId,
     });
@@ -184,6 +186,11 @@ export class WorkflowEngine {
       throw new DomainError('validation_failed', 'event types starting with "xstate." are reserved', { errors: [{ field: 'type', message: 'reserved prefix' }] });
     }
     const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => {
+      if (event.type === (step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT)) {
+        throw new DomainError('validation_failed', `${event.type} is sent by the engine: use POST /v1/workflows/{id}/cancel`, {
+          errors: [{ field: 'type', message: 'reserved for cancellation' }],
+        });
+      }
       const payloadSchema = step.definition.events?.[event.type];
       if (payloadSchema) {
         const { type: _type, ...payload } = event;
@@ -221,6 +228,10 @@ export class WorkflowEngine {
   }
 
   async activityFinished(job: ActivityJob, result: ActivityResult): Promise<void> {
+    await this.applyOrFail(job.workflowId, `the result of activity ${job.activityId}`, () => this.applyActivityResult(job, result));
+  }
+
+  private async applyActivityResult(job: ActivityJob, result: ActivityResult): Promise<void> {
     await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
       const status = result.ok ? 'completed' : 'failed';
       const open = await step.tx.one(
@@ -261,6 +272,10 @@ export class WorkflowEngine {
   }
 
   async timerFired(job: TimerJob): Promise<void> {
+    await this.applyOrFail(job.workflowId, `timer ${job.timerId}`, () => this.applyTimer(job));
+  }
+
+  private async applyTimer(job: TimerJob): Promise<void> {
     await this.withInstance(job.workflowId, { actor: 'system:timer' }, async (step) => {
       const timer = await step.tx.one<{ event: EventObject; send_id: string }>(
         `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id`,
@@ -284,12 +299,26 @@ export class WorkflowEngine {
     });
   }
 
+  /** Records a failed effect attempt that will be retried, so a re-send after Redis loss keeps the count. */
+  async effectAttemptFailed(job: EffectJob, attempt: number, error: unknown): Promise<boolean> {
+    const { open } = await this.withInstance(job.workflowId, { actor: `effect:${job.name}` }, async (step) => {
+      const row = await step.tx.one(`UPDATE effect SET attempts = $2, last_error = $3 WHERE id = $1 AND status = 'pending' RETURNING id`, [job.effectId, attempt, error]);
+      if (row) step.record({ kind: 'effect.attempt.failed', outcome: 'failed', reason: (error as { message?: string }).message ?? null, idempotencyKey: job.idempotencyKey, data: { effectId: job.effectId, name: job.name, attempt, error } });
+      return { open: !!row };
+    });
+    return open;
+  }
+
   async isOpen(table: 'activity' | 'effect', id: string): Promise<boolean> {
     const rows = await query(this.db, `SELECT 1 FROM ${table} WHERE id = $1 AND status = $2`, [id, table === 'activity' ? 'scheduled' : 'pending']);
     return rows.length > 0;
   }
 
   async childFinished(parentId: string, invocationId: string, childWorkflowId: string, outcome: ChildOutcome): Promise<void> {
+    await this.applyOrFail(parentId, `the outcome of child ${childWorkflowId}`, () => this.applyChildOutcome(parentId, invocationId, childWorkflowId, outcome));
+  }
+
+  private async applyChildOutcome(parentId: string, invocationId: string, childWorkflowId: string, outcome: ChildOutcome): Promise<void> {
     await this.withInstance(parentId, { actor: `workflow:${childWorkflowId}` }, async (step) => {
       const open = await step.tx.one<{ child_id: string }>(
         `UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING child_id`,
@@ -312,6 +341,25 @@ export class WorkflowEngine {
       await this.cancel(childWorkflowId, { actor: `workflow:${parentId}` }, 'the parent left the invoking state');
     } catch (err) {
       if (!(err instanceof DomainError && (err.code === 'workflow_terminal' || err.code === 'workflow_not_found'))) throw err;
+    }
+  }
+
+  /**
+   * Applies an event that comes from the engine itself. If it fails for a reason that will
+   * not pass (the machine throws, a value PostgreSQL refuses), retrying would loop forever
+   * and re-run the activity behind it: the workflow ends `failed` with the reason instead.
+   */
+  private async applyOrFail(workflowId: string, what: string, apply: () => Promise<void>): Promise<void> {
+    try {
+      await apply();
+    } catch (err) {
+      if (isTransient(err) || (err instanceof DomainError && err.code === 'workflow_not_found')) throw err;
+      const error = { ...serializeError(err), message: `could not apply ${what}: ${(err as Error)?.message ?? String(err)}` };
+      await this.withInstance(workflowId, SYSTEM, async (step) => {
+        if (step.isTerminal) return;
+        step.record({ kind: 'engine.error', outcome: 'failed', reason: error.message, data: { error } });
+        step.forceEnd('failed', error);
+      });
     }
   }
 

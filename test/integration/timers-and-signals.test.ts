@@ -71,14 +71,14 @@ test('a child workflow\'s output reaches the parent', async () => {
   const done = await h.until(workflow.id, ['completed', 'failed']);
   expect(done.status).toBe('completed');
   expect(done.output).toEqual({ fromChild: { doubled: 42 } });
-  const kid = await h.get('parent-1.kid.1');
+  const kid = await h.get('parent-1:kid:1');
   expect(kid.status).toBe('completed');
   expect(kid.raw.parent_id).toBe('parent-1');
 });
 
 test('cancelling a parent stops its timers and cancels its waiting child', async () => {
   const { workflow } = await h.runtime.engine.start({ type: 'test-sponsor', workflowId: 'sponsor-1', input: {} }, USER);
-  const kidId = 'sponsor-1.approval.1';
+  const kidId = 'sponsor-1:approval:1';
   const kid = await h.get(kidId);
   expect(kid.status).toBe('waiting');
   const kidTimer = (await h.history(kidId)).find((r) => r.kind === 'timer.set').data.timerId;

@@ -34,7 +34,7 @@ export async function startHarness(label: string, definitions: readonly Workflow
     if (!row) throw new Error(`no workflow ${id}`);
     return { id: row.id, status: row.status, state: row.state_value, output: row.output, error: row.error, version: row.version, context: row.snapshot.context, raw: row } as any;
   };
-  return {
+  const harness: Harness = {
     db,
     prefix,
     runtime,
@@ -46,10 +46,12 @@ export async function startHarness(label: string, definitions: readonly Workflow
         return statuses.includes(w.status) ? w : undefined;
       }, `${id} to reach ${statuses.join('|')}`, timeoutMs),
     async close() {
-      await runtime.stop();
+      // `harness.runtime`: a test may have replaced the engine it started with.
+      await harness.runtime.stop();
       await db.drop();
     },
   };
+  return harness;
 }
 
 export const USER = { actor: 'test:user', origin: { requestId: 'req-test' } };

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { z } from 'zod';
-import { defineWorkflow, NonRetryableError, type ActivityContext } from '../../src/engine';
+import { activity, defineWorkflow, effect, NonRetryableError, type ActivityContext } from '../../src/engine';
 
 /** Every activity attempt the test process ran: key, attempt number, and what it was given. */
 export const attempts: { activity: string; idempotencyKey: string; attempt: number; aborted?: boolean }[] = [];
@@ -292,4 +292,70 @@ export const slow = defineWorkflow({
     },
   },
 });
-export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter, sponsor, slow];
+
+
+// --- action-only transitions, a finished invocation that leaves no trace, a poisoned result --
+export const effectsRun: { name: string; idempotencyKey: string; params: unknown }[] = [];
+
+const quirksMachine = setup({
+  types: {
+    input: {} as { poison: boolean },
+    context: {} as { poison: boolean; looked: boolean },
+    events: {} as { type: 'ops.nudged' } | { type: 'review.closed' },
+  },
+  actors: { lookup: activity<{ poison: boolean }, { poison: boolean }>() },
+  actions: { notifyOps: effect<{ reason: string }>() },
+}).createMachine({
+  id: 'quirks',
+  initial: 'reviewing',
+  context: ({ input }) => ({ poison: input.poison, looked: false }),
+  states: {
+    reviewing: {
+      invoke: {
+        id: 'lookup',
+        src: 'lookup',
+        input: ({ context }) => ({ poison: context.poison }),
+        // Targetless: the state stays, so only the engine's table says nothing is outstanding.
+        onDone: {
+          actions: assign({
+            looked: ({ event }) => {
+              if (event.output.poison) throw new Error('the machine cannot use this result');
+              return true;
+            },
+          }),
+        },
+      },
+      on: {
+        'ops.nudged': { actions: { type: 'notifyOps', params: { reason: 'nudged' } } },
+        'review.closed': 'closed',
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
+
+export const quirks = defineWorkflow({
+  type: 'test-quirks',
+  version: 1,
+  machine: quirksMachine,
+  input: z.object({ poison: z.boolean() }),
+  events: { 'ops.nudged': z.object({}), 'review.closed': z.object({}) },
+  exampleInput: { poison: false },
+  activities: {
+    lookup: {
+      run: async (input: { poison: boolean }, ctx: ActivityContext) => {
+        attempts.push({ activity: 'lookup', idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt });
+        return { poison: input.poison };
+      },
+    },
+  },
+  effects: {
+    notifyOps: {
+      run: async (params: { reason: string }, ctx) => {
+        effectsRun.push({ name: 'notifyOps', idempotencyKey: ctx.idempotencyKey, params });
+      },
+    },
+  },
+});
+
+export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter, sponsor, slow, quirks];

@@ -1,0 +1,49 @@
+import { attempts, effectsRun, approval, quirks, sponsor } from '../support/test-definitions';
+import { startHarness, USER, type Harness } from '../support/harness';
+import { waitFor } from '../support/env';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('edges', [quirks, approval, sponsor]);
+});
+afterAll(() => h.close());
+
+test('a workflow whose activity finished without leaving the invoking state is waiting, not running', async () => {
+  const { workflow } = await h.runtime.engine.start({ type: 'test-quirks', workflowId: 'quiet-1', input: { poison: false } }, USER);
+  expect(workflow.status).toBe('running');
+  const after = await h.until(workflow.id, ['waiting', 'failed']);
+  expect(after).toMatchObject({ status: 'waiting', state: 'reviewing', context: { looked: true } });
+});
+
+test('a transition that only runs actions is accepted and its effect runs once', async () => {
+  await h.runtime.engine.start({ type: 'test-quirks', workflowId: 'nudge-1', input: { poison: false } }, USER);
+  await h.until('nudge-1', ['waiting']);
+  const before = await h.get('nudge-1');
+  const view = await h.runtime.engine.signal('nudge-1', { type: 'ops.nudged' }, USER);
+  expect(view.version).toBe(before.version + 1);
+  await waitFor(async () => effectsRun.some((e) => e.idempotencyKey === 'nudge-1/notifyOps/1'), 'the effect to run');
+  const history = await h.history('nudge-1');
+  expect(history.find((r) => r.kind === 'event.received')).toMatchObject({ outcome: 'accepted' });
+  expect(history.filter((r) => r.kind === 'effect.completed')).toHaveLength(1);
+});
+
+test('a result the machine cannot apply fails the workflow once, without calling the partner again', async () => {
+  await h.runtime.engine.start({ type: 'test-quirks', workflowId: 'poison-1', input: { poison: true } }, USER);
+  const failed = await h.until('poison-1', ['failed', 'waiting']);
+  expect(failed.status).toBe('failed');
+  expect((failed.error as { message: string }).message).toMatch(/could not apply the result of activity lookup: the machine cannot use this result/);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(attempts.filter((a) => a.idempotencyKey === 'poison-1/lookup/1')).toHaveLength(1);
+  expect((await h.history('poison-1')).map((r) => r.kind)).toEqual(expect.arrayContaining(['engine.error', 'workflow.failed']));
+});
+
+test('concurrent starts of one workflowId return that one workflow', async () => {
+  const results = await Promise.all(Array.from({ length: 10 }, () => h.runtime.engine.start({ type: 'test-approval', workflowId: 'same-id', input: { timeoutMs: 60_000 } }, USER)));
+  expect(results.filter((r) => r.created)).toHaveLength(1);
+  expect(new Set(results.map((r) => r.workflow.id))).toEqual(new Set(['same-id']));
+});
+
+test('a client cannot send the cancel event itself', async () => {
+  await h.runtime.engine.start({ type: 'test-approval', workflowId: 'no-fake-cancel', input: { timeoutMs: 60_000 } }, USER);
+  await expect(h.runtime.engine.signal('no-fake-cancel', { type: 'cancellation.requested' }, USER)).rejects.toMatchObject({ code: 'validation_failed' });
+});
