@@ -97,3 +97,24 @@ export function asJson(value: unknown): unknown {
   const text = JSON.stringify(value);
   return text === undefined ? null : JSON.parse(text);
 }
+
+/** A `workflow_history` row read back as the record that was hashed, for verifying the chain. */
+export function recordFromRow(row: Record<string, any>): HashedRecord {
+  return {
+    workflowId: row.workflow_id,
+    seq: row.seq,
+    recordedAt: new Date(row.recorded_at).toISOString(),
+    kind: row.kind,
+    actor: row.actor,
+    origin: row.origin ?? null,
+    event: row.event ?? null,
+    stateBefore: row.state_before ?? null,
+    stateAfter: row.state_after ?? null,
+    outcome: row.outcome,
+    reason: row.reason ?? null,
+    idempotencyKey: row.idempotency_key ?? null,
+    data: row.data ?? null,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
