@@ -5,6 +5,8 @@ const matchSchema = z.strictObject({
   method: z.enum(['GET', 'POST']).optional(),
   /** Exact path; `*` or `:name` match one segment, a trailing `**` matches the rest. */
   path: z.string().startsWith('/').optional(),
+  /** Only requests whose Idempotency-Key starts with this: one workflow's calls, when many run at once. */
+  idempotencyKeyPrefix: z.string().min(1).optional(),
 });
 
 export const scriptEntrySchema = z.strictObject({
@@ -105,8 +107,8 @@ export class FaultController {
    * The first queued entry that matches wins (entries for other routes wait their turn);
    * only when no entry matches is the seeded random profile rolled.
    */
-  decide(method: string, path: string): FaultDecision {
-    const index = this.queue.findIndex(({ entry }) => this.matches(entry, method, path));
+  decide(method: string, path: string, idempotencyKey?: string): FaultDecision {
+    const index = this.queue.findIndex(({ entry }) => this.matches(entry, method, path, idempotencyKey));
     if (index >= 0) {
       const queued = this.queue[index];
       if (--queued.remaining <= 0) this.queue.splice(index, 1);
@@ -115,10 +117,11 @@ export class FaultController {
     return this.roll();
   }
 
-  private matches(entry: ScriptEntry, method: string, path: string): boolean {
+  private matches(entry: ScriptEntry, method: string, path: string, idempotencyKey?: string): boolean {
     const match = entry.match;
     if (!match) return true;
     if (match.method && match.method !== method) return false;
+    if (match.idempotencyKeyPrefix && !idempotencyKey?.startsWith(match.idempotencyKeyPrefix)) return false;
     return !match.path || pathMatches(match.path, path);
   }
 

@@ -192,3 +192,19 @@ describe('client transport errors', () => {
     await expect(pending).rejects.toThrow('workflow cancelled');
   });
 });
+
+describe('scripts scoped to one workflow', () => {
+  test('an entry with idempotencyKeyPrefix applies only to requests whose key starts with it', async () => {
+    const sandbox = await startSandbox({ port: 0 });
+    try {
+      const client = new SandboxClient({ baseUrl: sandbox.url });
+      await client.admin.script('credit', [{ match: { idempotencyKeyPrefix: 'wf-b/' }, outcome: 'ok', body: { score: 301 } }]);
+      const a = await client.credit.report({ applicantId: 'same' }, { idempotencyKey: 'wf-a/credit/1' });
+      const b = await client.credit.report({ applicantId: 'same' }, { idempotencyKey: 'wf-b/credit/1' });
+      expect(b.score).toBe(301);
+      expect(a.score).not.toBe(301);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
