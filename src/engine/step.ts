@@ -284,7 +284,8 @@ export class Step {
   private async end(status: WorkflowStatus): Promise<void> {
     const row = this.row;
     row.ended_at = new Date();
-    if (status === 'completed') row.output = this.snapshot.output ?? null;
+    // A machine that reached a final state has an output, also when it got there by its cancel path.
+    if (this.snapshot.status === 'done') row.output = this.snapshot.output ?? null;
     if (status === 'failed') row.error = serializeError(this.failure ?? this.snapshot.error);
     // A final state stops children and timers in XState too; this catches every row regardless.
     const activities = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null }>(

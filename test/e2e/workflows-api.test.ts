@@ -133,7 +133,7 @@ test('cancel takes the machine\'s cancel path; a second cancel is 409', async ()
   await until('demo-7', ['waiting']);
   const cancelled = await api.request('POST', '/v1/workflows/demo-7/cancel', { reason: 'customer withdrew' });
   expect(cancelled.status).toBe(200);
-  expect(cancelled.body).toMatchObject({ status: 'cancelled', state: 'cancelled', output: null });
+  expect(cancelled.body).toMatchObject({ status: 'cancelled', state: 'cancelled', output: { outcome: 'cancelled' } });
   const again = await api.request('POST', '/v1/workflows/demo-7/cancel');
   expect(again.status).toBe(409);
   expect(again.body.type).toMatch(/workflow-terminal$/);

@@ -30,6 +30,8 @@ export interface ModelScenario {
   events(snapshot: AnyMachineSnapshot): EventObject[];
   /** Context that distinguishes states for the traversal (default: none, the state value alone). */
   stateKey?(snapshot: AnyMachineSnapshot): string;
+  /** Once per path, before the workflow starts: what the partners must hold for this input (accounts, say). */
+  prepare?(input: unknown, ctx: Omit<ArrangeContext, 'snapshot'>): Promise<void>;
   /** Scripts the sandbox so that the real activity or child produces `event`. */
   arrange?(event: EventObject, ctx: ArrangeContext): Promise<void>;
 }

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
+import { DEFAULT_CANCEL_EVENT } from '../../../src/engine';
+import { query } from '../../../src/engine/sql';
+import { SandboxClient } from '../../../src/sandbox/client';
+import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server';
+import { startHarness, type Harness } from '../../support/harness';
+import { planCoverage, type CoveragePlan, type ModelPath } from './coverage';
+import type { ModelScenario } from './scenario';
+
+const ACTOR = { actor: 'test:model', origin: { requestId: 'model-run' } };
+const ACCEPTED_KINDS = `kind <> 'workflow.started' AND outcome = 'accepted'`;
+
+export interface ModelRun {
+  plan: CoveragePlan;
+  failures: { path: number; events: string[]; error: string }[];
+  close(): Promise<void>;
+}
+
+/** Plans paths covering every transition of the scenario's machine and runs each on the real engine. */
+export async function runModel(scenario: ModelScenario, concurrency = 6): Promise<ModelRun> {
+  const sandbox: RunningSandbox = await startSandbox({ port: 0 });
+  const partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
+  const definitions = scenario.definitions({ partners });
+  const definition = definitions.find((d) => d.type === scenario.type);
+  if (!definition) throw new Error(`scenario ${scenario.type} registers no definition of that type`);
+  const h = await startHarness(`model_${scenario.type}`, definitions, { worker: { lockDurationMs: 5000, stalledIntervalMs: 1000, concurrency: { activities: 32, timers: 8, effects: 8, events: 8 } } });
+  const plan = planCoverage(definition.machine, scenario);
+  const covered = plan.transitions.length - plan.uncovered.length;
+  process.stdout.write(`model ${scenario.type}: ${covered}/${plan.transitions.length} transitions covered by ${plan.paths.length} paths\n`);
+
+  const failures: ModelRun['failures'] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < plan.paths.length) {
+      const index = next++;
+      const path = plan.paths[index];
+      try {
+        await runPath(h, partners, scenario, definition.cancelEvent ?? DEFAULT_CANCEL_EVENT, path, index);
+      } catch (err) {
+        failures.push({ path: index, events: path.steps.map((s) => s.event.type), error: (err as Error).message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, plan.paths.length) }, worker));
+  return {
+    plan,
+    failures,
+    async close() {
+      await h.close();
+      await sandbox.close();
+    },
+  };
+}
+
+async function runPath(h: Harness, partners: SandboxClient, scenario: ModelScenario, cancelEvent: string, path: ModelPath, index: number): Promise<void> {
+  const workflowId = `${scenario.type}-p${index}-${randomBytes(3).toString('hex')}`;
+  await scenario.prepare?.(path.input, { workflowId, partners });
+  // Activities start as soon as their state is entered, so every answer is scripted up front, in path order.
+  let before = path.initial;
+  for (const step of path.steps) {
+    if (/^xstate\.(done|error)\.actor\./.test(step.event.type)) await scenario.arrange?.(step.event, { workflowId, partners, snapshot: before });
+    before = step.state;
+  }
+  await h.runtime.engine.start({ type: scenario.type, workflowId, input: path.input }, ACTOR);
+  await expectState(h, workflowId, path.initial, 0, []);
+  for (let i = 0; i < path.steps.length; i++) {
+    const { event, state } = path.steps[i];
+    if (event.type.startsWith('xstate.after.')) await fireTimer(h, workflowId, event.type);
+    else if (event.type === cancelEvent) await h.runtime.engine.cancel(workflowId, ACTOR);
+    else if (!event.type.startsWith('xstate.')) await h.runtime.engine.signal(workflowId, event, ACTOR);
+    await expectState(h, workflowId, state, i + 1, path.steps.slice(0, i + 1).map((s) => s.event.type));
+  }
+}
+
+/** Waits until the instance has accepted exactly `accepted` events and sits in the model's state. */
+async function expectState(h: Harness, workflowId: string, model: AnyMachineSnapshot, accepted: number, events: string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const [row] = await query(h.db.dataSource, `SELECT state_value, status, output FROM workflow_instance WHERE id = $1`, [workflowId]);
+    const taken = await query<{ event: EventObject }>(h.db.dataSource, `SELECT event FROM workflow_history WHERE workflow_id = $1 AND ${ACCEPTED_KINDS} ORDER BY seq`, [workflowId]);
+    const types = taken.map((t) => t.event?.type ?? '?');
+    if (types.length > accepted) throw new Error(`after [${events.join(', ')}] the workflow accepted more: [${types.join(', ')}]`);
+    const sameState = row && isDeepStrictEqual(row.state_value, model.value);
+    if (types.length === accepted && sameState) {
+      if (!isDeepStrictEqual(types, events)) throw new Error(`accepted [${types.join(', ')}], the model took [${events.join(', ')}]`);
+      checkStatus(row, model);
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`after [${events.join(', ')}] expected state ${JSON.stringify(model.value)}, found ${JSON.stringify(row?.state_value)} (${row?.status}) having accepted [${types.join(', ')}]`);
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+function checkStatus(row: { status: string; output: any }, model: AnyMachineSnapshot): void {
+  const done = model.status === 'done';
+  const ok = done ? ['completed', 'cancelled'].includes(row.status) : ['running', 'waiting'].includes(row.status);
+  if (!ok) throw new Error(`model status ${model.status}, workflow status ${row.status}`);
+  const expected = (model.output as { outcome?: unknown } | undefined)?.outcome;
+  if (done && expected !== undefined && row.output?.outcome !== expected) {
+    throw new Error(`model outcome ${String(expected)}, workflow output ${JSON.stringify(row.output)}`);
+  }
+}
+
+/** Fires a durable timer now by promoting its BullMQ delayed job: the real path, without the wait. */
+async function fireTimer(h: Harness, workflowId: string, eventType: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [timer] = await query(h.db.dataSource, `SELECT id FROM timer WHERE workflow_id = $1 AND status = 'scheduled' AND event->>'type' = $2`, [workflowId, eventType]);
+    const job = timer ? await h.runtime.queues.queues.timers.getJob(`t-${timer.id}`) : undefined;
+    if (job && (await job.getState()) === 'delayed') {
+      await job.promote();
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`no scheduled timer ${eventType} for ${workflowId}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
