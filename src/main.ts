@@ -4,17 +4,24 @@ import { loadConfig } from './config/config';
 import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
 import { loadDefinitions } from './bootstrap/definitions';
 import { preflight, PreflightError } from './bootstrap/preflight';
+import { startSandbox } from './sandbox/server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { createdDatabase } = await preflight(config);
-  const definitions = loadDefinitions(config.EXTRA_DEFINITIONS);
+  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS);
   const logger = new Logger('statera');
   if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   if (config.ROLE === 'worker') {
     await createWorkerContext(config, definitions);
     logger.log(`worker running (queue prefix ${config.QUEUE_PREFIX}, ${definitions.length} definitions)`);
     return;
+  }
+  if (config.SANDBOX) {
+    const sandbox = await startSandbox({ port: config.SANDBOX_PORT }).catch((err: Error) => {
+      throw new PreflightError(`the sandbox partners cannot listen on 127.0.0.1:${config.SANDBOX_PORT} (${err.message}); set SANDBOX_PORT, or SANDBOX=false with PARTNERS_URL`);
+    });
+    logger.log(`sandbox partners at ${sandbox.url} (SANDBOX=false to use PARTNERS_URL=${config.PARTNERS_URL} instead)`);
   }
   const app = await createHttpApp(config, definitions);
   await app.listen(config.PORT, config.HOST);

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { WorkflowDefinition } from '../engine/definition';
-import { definitions as builtIn } from '../../machines';
+import { SandboxClient } from '../sandbox/client';
+import { createDefinitions } from '../../machines';
 
-/** The definitions in machines/, plus those exported as `definitions` by EXTRA_DEFINITIONS modules. */
-export function loadDefinitions(extra: string): WorkflowDefinition[] {
-  const all = [...builtIn];
+/** The processes in machines/ (reaching partners at `partnersUrl`), plus `definitions` exported by EXTRA_DEFINITIONS modules. */
+export function loadDefinitions(partnersUrl: string, extra = ''): WorkflowDefinition[] {
+  const all = createDefinitions({ partners: new SandboxClient({ baseUrl: partnersUrl }) });
   for (const modulePath of extra.split(',').map((p) => p.trim()).filter(Boolean)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(path.resolve(modulePath)) as { definitions?: WorkflowDefinition[] };

@@ -18,9 +18,13 @@ const schema = z.object({
   /** Comma-separated module paths whose exported `definitions` are registered besides machines/. */
   EXTRA_DEFINITIONS: z.string().default(''),
   SWAGGER: bool.default(true),
+  /** Start the simulated partners with the API (development); processes reach them at PARTNERS_URL. */
+  SANDBOX: bool.default(true),
+  SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
+  PARTNERS_URL: z.string().url().optional(),
 });
 
-export type AppConfig = z.infer<typeof schema>;
+export type AppConfig = z.infer<typeof schema> & { PARTNERS_URL: string };
 
 /** Reads and validates the environment; a bad value stops the process with the variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -29,5 +33,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
   }
-  return parsed.data;
+  return { ...parsed.data, PARTNERS_URL: parsed.data.PARTNERS_URL ?? `http://127.0.0.1:${parsed.data.SANDBOX_PORT}` };
 }

@@ -31,7 +31,7 @@ function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildPr
 beforeAll(async () => {
   db = await createTestDatabase('scaleout');
   const port = await freePort();
-  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: testPrefix('scaleout'), PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000' };
+  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: testPrefix('scaleout'), PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false' };
   startRole('api', env);
   startRole('worker', env);
   startRole('worker', env);

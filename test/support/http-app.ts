@@ -15,11 +15,11 @@ export interface HttpHarness {
 }
 
 /** The real NestJS application (ROLE=all) on an ephemeral port, with its own database and queue prefix. */
-export async function startHttpApp(label: string, extra: readonly WorkflowDefinition[] = []): Promise<HttpHarness> {
+export async function startHttpApp(label: string, extra: readonly WorkflowDefinition[] = [], env: Record<string, string> = {}): Promise<HttpHarness> {
   const db = await createTestDatabase(label);
   const prefix = testPrefix(label);
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20' });
-  const app = await createHttpApp(config, [...loadDefinitions(''), ...extra], ['error']);
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20', SANDBOX: 'false', ...env });
+  const app = await createHttpApp(config, [...loadDefinitions(config.PARTNERS_URL), ...extra], ['error']);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
