@@ -78,7 +78,7 @@ export function createDemoTransferMachine(config: DemoTransferConfig) {
         entry: [assign({ outcome: 'rejected' }), { type: 'notifyCustomer', params: ({ context }) => ({ transferId: context.transferId, outcome: 'rejected' }) }],
       },
       expired: { type: 'final', entry: assign({ outcome: 'expired' }) },
-      cancelled: { type: 'final', entry: assign({ outcome: 'cancelled' }) },
+      cancelled: { type: 'final', tags: ['cancelled'], entry: assign({ outcome: 'cancelled' }) },
     },
     output: ({ context }) => ({ outcome: context.outcome, holdId: context.holdId, decidedBy: context.decidedBy }),
   });

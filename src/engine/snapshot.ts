@@ -15,9 +15,18 @@ export function persist(machine: AnyStateMachine, snapshot: AnyMachineSnapshot):
   return machine.getPersistedSnapshot(snapshot);
 }
 
-/** The terminal status the snapshot reached, or `waiting` when it is still active (the engine refines it to `running`). */
+/**
+ * The terminal status the snapshot reached, or `waiting` when it is still active (the engine
+ * refines it to `running`). After a cancellation request, a machine that tags some state
+ * `cancelled` decides: its final state ends `cancelled` only with that tag (a trade whose
+ * cancel came too late still settles, and is `completed`); a machine without the tag ends
+ * `cancelled` whichever final state it reaches.
+ */
 export function statusOf(snapshot: AnyMachineSnapshot, cancelRequested: boolean): WorkflowStatus {
-  if (snapshot.status === 'done') return cancelRequested ? 'cancelled' : 'completed';
+  if (snapshot.status === 'done') {
+    if (!cancelRequested) return 'completed';
+    return !tagsCancellation(snapshot.machine) || snapshot.hasTag('cancelled') ? 'cancelled' : 'completed';
+  }
   if (snapshot.status === 'error') return 'failed';
   return 'waiting';
 }
@@ -31,4 +40,16 @@ export function statePaths(value: StateValue): string[] {
     if (child !== undefined) for (const sub of statePaths(child as StateValue)) paths.push(`${key}.${sub}`);
   }
   return paths;
+}
+
+const tagged = new WeakMap<AnyStateMachine, boolean>();
+
+function tagsCancellation(machine: AnyStateMachine): boolean {
+  let found = tagged.get(machine);
+  if (found === undefined) {
+    const walk = (node: any): boolean => (node.tags ?? []).includes('cancelled') || Object.values(node.states ?? {}).some(walk);
+    found = walk(machine.root);
+    tagged.set(machine, found);
+  }
+  return found;
 }

@@ -26,6 +26,8 @@ export async function startHarness(label: string, definitions: readonly Workflow
     workers: true,
     sweepIntervalMs: 500,
     worker: { lockDurationMs: 5000, stalledIntervalMs: 1000 },
+    // Quiet by default: failed attempts are the point of many tests. TEST_ENGINE_LOG=1 shows them.
+    log: process.env.TEST_ENGINE_LOG ? undefined : () => undefined,
     ...overrides,
   });
   await runtime.start();
