@@ -40,30 +40,23 @@ function eventsFor(s: AnyMachineSnapshot): EventObject[] {
   return [];
 }
 
-/**
- * The runner checks each state the model passes through, so an answer must not arrive before
- * the runner has seen the state that asked for it: partners answer after this latency.
- */
-const PARTNER_LATENCY_MS = 200;
-
 /** Scripts the one partner call behind `event`, for this workflow's keys only. */
 async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
   const match = (path: string): ScriptEntry['match'] => ({ method: 'POST', path, idempotencyKeyPrefix: ctx.workflowId });
-  const latencyMs = PARTNER_LATENCY_MS;
   const { output, error } = event as EventObject & { output?: { result: string; reasons?: string[] }; error?: unknown };
   switch (event.type) {
     case 'xstate.done.actor.verifyDocuments':
       if (output!.result === 'missing') return;
-      await ctx.partners.admin.script('kyc', [{ match: match('/kyc/checks'), outcome: 'ok', latencyMs, body: { result: output!.result, reasons: output!.reasons } }]);
+      await ctx.partners.admin.script('kyc', [{ match: match('/kyc/checks'), outcome: 'ok', body: { result: output!.result, reasons: output!.reasons } }]);
       return;
     case 'xstate.error.actor.verifyDocuments':
-      await ctx.partners.admin.script('kyc', [{ match: match('/kyc/checks'), outcome: 'error', status: 422, latencyMs }]);
+      await ctx.partners.admin.script('kyc', [{ match: match('/kyc/checks'), outcome: 'error', status: 422 }]);
       return;
     case 'xstate.done.actor.screenApplicant':
-      await ctx.partners.admin.script('sanctions', [{ match: match('/sanctions/screenings'), outcome: 'ok', latencyMs, body: { result: output!.result } }]);
+      await ctx.partners.admin.script('sanctions', [{ match: match('/sanctions/screenings'), outcome: 'ok', body: { result: output!.result } }]);
       return;
     case 'xstate.error.actor.screenApplicant':
-      await ctx.partners.admin.script('sanctions', [{ match: match('/sanctions/screenings'), outcome: 'error', status: 422, latencyMs }]);
+      await ctx.partners.admin.script('sanctions', [{ match: match('/sanctions/screenings'), outcome: 'error', status: 422 }]);
       return;
     default:
       throw new Error(`kyc-verification scenario: nothing to arrange for ${event.type} (${JSON.stringify(error ?? null)})`);

@@ -130,13 +130,10 @@ function eventsFor(s: AnyMachineSnapshot): EventObject[] {
   return [];
 }
 
-/** Partners answer after this latency, so the runner sees each state before the answer moves it on. */
-const PARTNER_LATENCY_MS = 200;
-
 async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
   // The children's keys start with the loan's workflow id too.
   const entry = (path: string, rest: Omit<ScriptEntry, 'match'>): ScriptEntry[] => [
-    { match: { method: 'POST', path, idempotencyKeyPrefix: ctx.workflowId }, latencyMs: PARTNER_LATENCY_MS, ...rest },
+    { match: { method: 'POST', path, idempotencyKeyPrefix: ctx.workflowId }, ...rest },
   ];
   const { output } = event as EventObject & { output?: any };
   switch (event.type) {
