@@ -5,6 +5,8 @@ import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
 import { loadDefinitions } from './bootstrap/definitions';
 import { preflight, PreflightError } from './bootstrap/preflight';
 import { startSandbox } from './sandbox/server';
+import { SandboxClient } from './sandbox/client';
+import { seedDemoAccounts } from '../machines/shared/demo-accounts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,7 +23,8 @@ async function main(): Promise<void> {
     const sandbox = await startSandbox({ port: config.SANDBOX_PORT }).catch((err: Error) => {
       throw new PreflightError(`the sandbox partners cannot listen on 127.0.0.1:${config.SANDBOX_PORT} (${err.message}); set SANDBOX_PORT, or SANDBOX=false with PARTNERS_URL`);
     });
-    logger.log(`sandbox partners at ${sandbox.url} (SANDBOX=false to use PARTNERS_URL=${config.PARTNERS_URL} instead)`);
+    await seedDemoAccounts(new SandboxClient({ baseUrl: sandbox.url }));
+    logger.log(`sandbox partners at ${sandbox.url} with the demo accounts open (SANDBOX=false to use PARTNERS_URL=${config.PARTNERS_URL} instead)`);
   }
   const app = await createHttpApp(config, definitions);
   await app.listen(config.PORT, config.HOST);

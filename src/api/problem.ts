@@ -14,6 +14,7 @@ const CATALOGUE: Record<DomainErrorCode | 'not_found' | 'payload_too_large' | 'm
   workflow_id_conflict: { status: 409, title: 'The workflow id is already used by a different request' },
   event_not_accepted: { status: 409, title: 'The event is not accepted in the current state' },
   workflow_terminal: { status: 409, title: 'The workflow has already ended' },
+  cancellation_refused: { status: 409, title: 'The workflow refused the cancellation in its current state' },
   idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in flight' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different body' },
   payload_too_large: { status: 413, title: 'The body is larger than 1 MiB' },

@@ -213,17 +213,25 @@ export class WorkflowEngine {
     return view;
   }
 
-  /** Takes the machine's cancel path when it has one; otherwise stops everything and ends `cancelled`. */
+  /**
+   * Takes the machine's cancel path when it has one; otherwise stops everything and ends
+   * `cancelled`. A machine may refuse (money already in flight) by emitting
+   * `cancellation.refused`: the refusal is recorded and answered 409, and the workflow goes on.
+   */
   async cancel(workflowId: string, actor: Actor, reason?: string): Promise<WorkflowView> {
-    const { terminal, view } = await this.withInstance(workflowId, actor, async (step) => {
-      if (step.isTerminal) return { terminal: true };
+    const { terminal, refused, view } = await this.withInstance(workflowId, actor, async (step) => {
+      if (step.isTerminal) return { terminal: true, refused: undefined };
       step.row.cancel_requested = true;
       const cancelEvent = step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT;
+      const from = step.chain.records.length;
       const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason: reason ?? null });
       if (!handled) step.forceEnd('cancelled');
-      return { terminal: false };
+      const refusal = step.chain.records.slice(from).find((r) => r.kind === 'event.emitted' && (r.event as { type?: string })?.type === 'cancellation.refused');
+      if (refusal) step.row.cancel_requested = false;
+      return { terminal: false, refused: refusal ? String((refusal.event as { reason?: unknown }).reason ?? 'refused by the process') : undefined };
     });
     if (terminal) throw new DomainError('workflow_terminal', `workflow ${workflowId} already ended ${view.status}`, { status: view.status });
+    if (refused !== undefined) throw new DomainError('cancellation_refused', refused, { workflowId, state: view.state });
     return view;
   }
 
@@ -340,7 +348,8 @@ export class WorkflowEngine {
     try {
       await this.cancel(childWorkflowId, { actor: `workflow:${parentId}` }, 'the parent left the invoking state');
     } catch (err) {
-      if (!(err instanceof DomainError && (err.code === 'workflow_terminal' || err.code === 'workflow_not_found'))) throw err;
+      // A child that already ended, or that refuses (money in flight), goes its own way.
+      if (!(err instanceof DomainError && ['workflow_terminal', 'workflow_not_found', 'cancellation_refused'].includes(err.code))) throw err;
     }
   }
 

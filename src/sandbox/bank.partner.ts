@@ -50,6 +50,8 @@ const emptySchema = z.object({});
 
 const overrideSchema = z.strictObject({
   settlement: z.enum(['settled', 'failed']).optional(),
+  /** This transfer alone settles this long after submission (a bank slower for one payment). */
+  settleAfterMs: z.int().min(0).max(86_400_000).optional(),
   failureReason: z.string().max(140).optional(),
 });
 const configSchema = z.strictObject({ settlementDelayMs: z.int().min(0).max(86_400_000).optional() });
@@ -186,7 +188,7 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
         outcome: ov.settlement ?? 'settled',
         failureReason: ov.failureReason,
         submittedAt: now,
-        settleAt: now + settlementDelayMs,
+        settleAt: now + (ov.settleAfterMs ?? settlementDelayMs),
       };
       state.transfers.set(id, transfer);
       state.pending.push(transfer);

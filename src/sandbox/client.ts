@@ -29,6 +29,8 @@ export interface MutationOptions {
 
 export interface ReadOptions {
   signal?: AbortSignal;
+  /** Sent as X-Correlation-Key: lets a test script the answers to one workflow's reads. */
+  correlationKey?: string;
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -40,6 +42,7 @@ interface Call {
   path: string;
   body?: unknown;
   idempotencyKey?: string;
+  correlationKey?: string;
   signal?: AbortSignal;
 }
 
@@ -161,7 +164,7 @@ export class SandboxClient {
   }
 
   private read<T>(partner: PartnerName, operation: string, path: string, o?: ReadOptions): Promise<T> {
-    return this.call<T>({ partner, operation, method: 'GET', path, signal: o?.signal });
+    return this.call<T>({ partner, operation, method: 'GET', path, signal: o?.signal, correlationKey: o?.correlationKey });
   }
 
   private async call<T>(c: Call): Promise<T> {
@@ -170,6 +173,7 @@ export class SandboxClient {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
     if (c.idempotencyKey) headers['idempotency-key'] = c.idempotencyKey;
+    if (c.correlationKey) headers['x-correlation-key'] = c.correlationKey;
     const base = { partner: c.partner, operation: c.operation, idempotencyKey: c.idempotencyKey };
 
     let status: number;

@@ -5,7 +5,7 @@ const matchSchema = z.strictObject({
   method: z.enum(['GET', 'POST']).optional(),
   /** Exact path; `*` or `:name` match one segment, a trailing `**` matches the rest. */
   path: z.string().startsWith('/').optional(),
-  /** Only requests whose Idempotency-Key starts with this: one workflow's calls, when many run at once. */
+  /** Only requests whose Idempotency-Key (or, on reads, X-Correlation-Key) starts with this: one workflow's calls, when many run at once. */
   idempotencyKeyPrefix: z.string().min(1).optional(),
 });
 

@@ -66,7 +66,7 @@ async function runRoute(
   }
 
   const path = req.originalUrl.split('?')[0];
-  const decision: FaultDecision = route.faults ? rt.faults(partner.name).decide(req.method, path, key) : { outcome: 'ok', latencyMs: 0 };
+  const decision: FaultDecision = route.faults ? rt.faults(partner.name).decide(req.method, path, key ?? req.get('X-Correlation-Key')) : { outcome: 'ok', latencyMs: 0 };
   if (decision.latencyMs > 0) {
     await rt.wait(decision.latencyMs, res);
     if (res.destroyed || rt.isShuttingDown) return;

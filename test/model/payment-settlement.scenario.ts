@@ -70,12 +70,17 @@ function events(s: AnyMachineSnapshot): EventObject[] {
     case 'submitting':
       return [doneEvent('submitTransfer', { transferId: 'trf-model' }), ...(returned ? [] : [errorEvent('submitTransfer', refused)])];
     case 'awaitingSettlement':
-      return [notice('settlement.confirmed', c), notice('settlement.failed', c, { reason: 'beneficiary account closed' }), ...timerEvents(s)];
+      // A cancel here is refused (recorded, nothing changes): the payout is already submitted.
+      return [notice('settlement.confirmed', c), notice('settlement.failed', c, { reason: 'beneficiary account closed' }), ...timerEvents(s), cancel];
     case 'queryingSettlement':
-      // Only `settled` and (for the returned payout) `failed` can be produced per workflow: see the report on `pending`.
-      return [returned
-        ? doneEvent('querySettlement', { status: 'failed', failureReason: 'beneficiary-account-closed' })
-        : doneEvent('querySettlement', { status: 'settled', failureReason: null })];
+      // `pending`: the transfer was submitted with a slow settlement; a failed query: the read is scripted by its correlation key.
+      return [
+        returned
+          ? doneEvent('querySettlement', { status: 'failed', failureReason: 'beneficiary-account-closed' })
+          : doneEvent('querySettlement', { status: 'settled', failureReason: null }),
+        ...(returned ? [] : [doneEvent('querySettlement', { status: 'pending', failureReason: null })]),
+        errorEvent('querySettlement', refused),
+      ];
     case 'capturing':
       return [doneEvent('captureHold', { captured: AMOUNT }), errorEvent('captureHold', refused)];
     case 'reversingTransfer':
@@ -124,6 +129,9 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
   const rejected: Omit<ScriptEntry, 'match'> = { outcome: 'error', status: 422 };
   const { output } = event as EventObject & { output?: Record<string, unknown> };
   switch (event.type) {
+    case 'xstate.error.actor.querySettlement':
+      await ctx.partners.admin.script('bank', [{ match: { method: 'GET', path: '/bank/transfers/:id', idempotencyKeyPrefix: `${ctx.workflowId}/querySettlement/` }, ...rejected }]);
+      return;
     case 'xstate.done.actor.validatePayment': // decided by the input's accounts
     case 'xstate.done.actor.querySettlement': // decided by the transfer, scripted at submission
     case 'xstate.done.actor.releaseHold':
@@ -157,7 +165,13 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
     }
     case 'xstate.done.actor.submitTransfer': {
       const returned = c.creditorAccount === CREDITOR.returned;
-      const answer: Omit<ScriptEntry, 'match'> = returned ? { outcome: 'ok', body: { settlement: 'failed', failureReason: 'beneficiary-account-closed' } } : { outcome: 'ok' };
+      // A later query that must find the transfer still pending: this transfer settles in an hour.
+      const slow = ctx.upcoming.some((e) => e.type === 'xstate.done.actor.querySettlement' && (e as { output?: { status?: string } }).output?.status === 'pending');
+      const answer: Omit<ScriptEntry, 'match'> = returned
+        ? { outcome: 'ok', body: { settlement: 'failed', failureReason: 'beneficiary-account-closed' } }
+        : slow
+          ? { outcome: 'ok', body: { settleAfterMs: 3_600_000 } }
+          : { outcome: 'ok' };
       await ctx.partners.admin.script('bank', [entry('/bank/transfers', key('submitTransfer'), answer)]);
       return;
     }

@@ -15,11 +15,18 @@ export interface HttpHarness {
 }
 
 /** The real NestJS application (ROLE=all) on an ephemeral port, with its own database and queue prefix. */
-export async function startHttpApp(label: string, extra: readonly WorkflowDefinition[] = [], env: Record<string, string> = {}): Promise<HttpHarness> {
+export interface HttpAppOptions {
+  env?: Record<string, string>;
+  /** Replaces the definitions built from machines/ (say, with short delays and the test's own sandbox). */
+  definitions?: readonly WorkflowDefinition[];
+}
+
+export async function startHttpApp(label: string, extra: readonly WorkflowDefinition[] = [], options: HttpAppOptions = {}): Promise<HttpHarness> {
+  const env = options.env ?? {};
   const db = await createTestDatabase(label);
   const prefix = testPrefix(label);
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20', SANDBOX: 'false', ...env });
-  const app = await createHttpApp(config, [...loadDefinitions(config.PARTNERS_URL), ...extra], ['error']);
+  const app = await createHttpApp(config, [...(options.definitions ?? loadDefinitions(config.PARTNERS_URL)), ...extra], ['error']);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {

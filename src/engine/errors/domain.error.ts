@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'workflow_id_conflict'
   | 'event_not_accepted'
   | 'workflow_terminal'
+  | 'cancellation_refused'
   | 'idempotency_key_in_flight'
   | 'idempotency_key_reused'
   | 'definition_invalid';

@@ -59,8 +59,10 @@ async function runPath(h: Harness, partners: SandboxClient, scenario: ModelScena
   await scenario.prepare?.(path.input, { workflowId, partners });
   // Activities start as soon as their state is entered, so every answer is scripted up front, in path order.
   let before = path.initial;
-  for (const step of path.steps) {
-    if (/^xstate\.(done|error)\.actor\./.test(step.event.type)) await scenario.arrange?.(step.event, { workflowId, partners, snapshot: before });
+  for (const [i, step] of path.steps.entries()) {
+    if (/^xstate\.(done|error)\.actor\./.test(step.event.type)) {
+      await scenario.arrange?.(step.event, { workflowId, partners, snapshot: before, upcoming: path.steps.slice(i + 1).map((s) => s.event) });
+    }
     before = step.state;
   }
   await h.runtime.engine.start({ type: scenario.type, workflowId, input: path.input }, ACTOR);
@@ -68,7 +70,12 @@ async function runPath(h: Harness, partners: SandboxClient, scenario: ModelScena
   for (let i = 0; i < path.steps.length; i++) {
     const { event, state } = path.steps[i];
     if (event.type.startsWith('xstate.after.')) await fireTimer(h, workflowId, event.type);
-    else if (event.type === cancelEvent) await h.runtime.engine.cancel(workflowId, ACTOR);
+    else if (event.type === cancelEvent) {
+      // A refusal is the machine's answer to the event, taken like any other.
+      await h.runtime.engine.cancel(workflowId, ACTOR).catch((err: { code?: string }) => {
+        if (err.code !== 'cancellation_refused') throw err;
+      });
+    }
     else if (!event.type.startsWith('xstate.')) await h.runtime.engine.signal(workflowId, event, ACTOR);
     await expectState(h, workflowId, state, i + 1, path.steps.slice(0, i + 1).map((s) => s.event.type));
   }

@@ -31,7 +31,7 @@ export interface ModelScenario {
   /** Context that distinguishes states for the traversal (default: none, the state value alone). */
   stateKey?(snapshot: AnyMachineSnapshot): string;
   /** Once per path, before the workflow starts: what the partners must hold for this input (accounts, say). */
-  prepare?(input: unknown, ctx: Omit<ArrangeContext, 'snapshot'>): Promise<void>;
+  prepare?(input: unknown, ctx: Omit<ArrangeContext, 'snapshot' | 'upcoming'>): Promise<void>;
   /** Scripts the sandbox so that the real activity or child produces `event`. */
   arrange?(event: EventObject, ctx: ArrangeContext): Promise<void>;
 }
@@ -42,6 +42,8 @@ export interface ArrangeContext {
   partners: SandboxClient;
   /** The model's snapshot just before `event`. */
   snapshot: AnyMachineSnapshot;
+  /** The path's events after this one: a partner call may have to be shaped for what comes later. */
+  upcoming: EventObject[];
 }
 
 export function doneEvent(invokeId: string, output: unknown): EventObject {

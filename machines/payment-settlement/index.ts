@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { defineWorkflow, type RetryPolicy, type WorkflowDefinition } from '../../src/engine';
+import { NON_RETRYABLE_PARTNER_ERRORS } from '../../src/sandbox/client';
+import type { ProcessDeps } from '../shared/process-deps';
+import { moneySchema } from '../shared/schemas';
+import { createPaymentSettlementActivities } from './payment-settlement.activities';
+import {
+  createPaymentSettlementMachine,
+  defaultPaymentSettlementConfig,
+  type PaymentSettlementChildren,
+  type PaymentSettlementConfig,
+} from './payment-settlement.machine';
+
+const partnerRetry: Partial<RetryPolicy> = {
+  initialIntervalMs: 500,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 10_000,
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_PARTNER_ERRORS],
+};
+// Once the payout is out, capturing and compensating must not give up on an outage: about half an hour of retries.
+const persistentRetry: Partial<RetryPolicy> = { ...partnerRetry, maximumIntervalMs: 60_000, maximumAttempts: 35 };
+
+const accountId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
+/**
+ * `children.fraudCheck` must be the machine of the registered `fraud-check` definition
+ * (`fraudCheckDefinition(deps).machine`): the engine finds the child by that object.
+ */
+export function paymentSettlementDefinition(
+  deps: ProcessDeps,
+  config: Partial<PaymentSettlementConfig> = {},
+  children: PaymentSettlementChildren,
+): WorkflowDefinition {
+  const resolved: PaymentSettlementConfig = { ...defaultPaymentSettlementConfig, ...config };
+  const a = createPaymentSettlementActivities(deps.partners);
+  return defineWorkflow({
+    type: 'payment-settlement',
+    version: 1,
+    description:
+      'Holds the debtor\'s funds, screens the payment (fraud-check child), converts currency when needed (re-quoting expired quotes), ' +
+      'pays the creditor out of the platform account, waits for settlement (callback, else asks the bank) and captures the hold. ' +
+      'Failures release the hold (and reverse the payout once sent); cancellable until the payout is submitted.',
+    machine: createPaymentSettlementMachine(resolved, children),
+    input: z.object({
+      paymentId: z.string().min(1).max(128),
+      debtorAccount: accountId,
+      creditorAccount: accountId,
+      amount: moneySchema,
+      creditorCurrency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
+    }),
+    events: {
+      'settlement.confirmed': z.object({ reference: z.string().min(1), transferId: z.string().min(1).optional() }),
+      'settlement.failed': z.object({ reference: z.string().min(1), transferId: z.string().min(1).optional(), reason: z.string().min(1).max(140) }),
+    },
+    exampleInput: {
+      paymentId: 'PAY-2024-0001',
+      debtorAccount: 'acme-gmbh-eur',
+      creditorAccount: 'globex-inc-usd',
+      amount: { value: 125000, currency: 'EUR' },
+      creditorCurrency: 'USD',
+    },
+    activities: {
+      validatePayment: { run: a.validatePayment, retry: partnerRetry, startToCloseTimeoutMs: 15_000 },
+      reserveFunds: { run: a.reserveFunds, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      requestQuote: { run: a.requestQuote, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      // Few attempts: the quote expires anyway, and an expiry is an answer the machine handles.
+      executeQuote: { run: a.executeQuote, retry: { ...partnerRetry, maximumAttempts: 3 }, startToCloseTimeoutMs: 10_000 },
+      submitTransfer: { run: a.submitTransfer, retry: partnerRetry, startToCloseTimeoutMs: 15_000 },
+      querySettlement: { run: a.querySettlement, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      captureHold: { run: a.captureHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
+      reverseTransfer: { run: a.reverseTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
+      releaseHold: { run: a.releaseHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
+    },
+  });
+}

@@ -1,0 +1,114 @@
+import type { ActivityContext } from '../../src/engine';
+import { PartnerRejectedError, type SandboxClient } from '../../src/sandbox/client';
+import { problemType } from '../../src/sandbox/problem-types';
+import type {
+  CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, QuerySettlementInput, QuerySettlementOutput,
+  ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput, ReserveFundsOutput,
+  ReverseTransferInput, ReverseTransferOutput, SubmitTransferInput, SubmitTransferOutput, ValidatePaymentInput,
+  ValidatePaymentOutput,
+} from './payment-settlement.types';
+
+function isProblem(err: unknown, slug: Parameters<typeof problemType>[0]): boolean {
+  return err instanceof PartnerRejectedError && err.type === problemType(slug);
+}
+
+/**
+ * The payment's partner calls. Every mutation passes the invocation's idempotency key, so a
+ * retry (or a re-delivered job) replays the bank's first answer instead of moving money twice.
+ */
+export function createPaymentSettlementActivities(partners: SandboxClient) {
+  const { bank, fx } = partners;
+
+  /** The account's currency, or null when the bank does not know it. */
+  async function currencyOf(accountId: string, signal: AbortSignal): Promise<string | null> {
+    try {
+      return (await bank.getAccount(accountId, { signal })).currency;
+    } catch (err) {
+      if (isProblem(err, 'not-found')) return null;
+      throw err;
+    }
+  }
+
+  return {
+    /** Read-only: refuses what the bank would refuse later, before any money is held. */
+    async validatePayment(input: ValidatePaymentInput, ctx: ActivityContext): Promise<ValidatePaymentOutput> {
+      const invalid = (reason: string): ValidatePaymentOutput => ({ valid: false, reason });
+      if (input.debtorAccount === input.creditorAccount) return invalid('debtor and creditor accounts are the same');
+      if (!input.collectionAccount) return invalid(`no settlement account for ${input.amount.currency}`);
+      if (!input.payoutAccount) return invalid(`no settlement account for ${input.creditorCurrency}`);
+      const expected: [string, string, string][] = [
+        ['debtor account', input.debtorAccount, input.amount.currency],
+        ['creditor account', input.creditorAccount, input.creditorCurrency],
+        ['collection account', input.collectionAccount, input.amount.currency],
+        ['payout account', input.payoutAccount, input.creditorCurrency],
+      ];
+      for (const [what, id, currency] of expected) {
+        const actual = await currencyOf(id, ctx.signal);
+        if (actual === null) return invalid(`${what} ${id} does not exist`);
+        if (actual !== currency) return invalid(`${what} ${id} is in ${actual}, expected ${currency}`);
+      }
+      return { valid: true, reason: null };
+    },
+
+    async reserveFunds(input: ReserveFundsInput, ctx: ActivityContext): Promise<ReserveFundsOutput> {
+      const hold = await bank.createHold({ accountId: input.accountId, amount: input.amount }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      return { holdId: hold.id };
+    },
+
+    async requestQuote(input: RequestQuoteInput, ctx: ActivityContext): Promise<RequestQuoteOutput> {
+      const quote = await fx.createQuote(input, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      return { quoteId: quote.id, rate: quote.rate, converted: quote.converted };
+    },
+
+    async executeQuote(input: ExecuteQuoteInput, ctx: ActivityContext): Promise<ExecuteQuoteOutput> {
+      try {
+        const execution = await fx.executeQuote(input.quoteId, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+        return { status: 'executed', rate: execution.rate, bought: execution.bought };
+      } catch (err) {
+        if (isProblem(err, 'quote-expired')) return { status: 'expired' };
+        throw err;
+      }
+    },
+
+    async submitTransfer(input: SubmitTransferInput, ctx: ActivityContext): Promise<SubmitTransferOutput> {
+      const transfer = await bank.createTransfer(input, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      return { transferId: transfer.id };
+    },
+
+    async querySettlement(input: QuerySettlementInput, ctx: ActivityContext): Promise<QuerySettlementOutput> {
+      const transfer = await bank.getTransfer(input.transferId, { signal: ctx.signal, correlationKey: ctx.idempotencyKey });
+      return { status: transfer.status === 'submitted' ? 'pending' : transfer.status, failureReason: transfer.failureReason };
+    },
+
+    async captureHold(input: CaptureHoldInput, ctx: ActivityContext): Promise<CaptureHoldOutput> {
+      const hold = await bank.captureHold(input.holdId, { toAccountId: input.toAccountId }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      return { captured: hold.captured ?? hold.amount };
+    },
+
+    /** A transfer the bank already returned (failed) needs no reversal: the money is back. */
+    async reverseTransfer(input: ReverseTransferInput, ctx: ActivityContext): Promise<ReverseTransferOutput> {
+      try {
+        await bank.reverseTransfer(input.transferId, { reason: input.reason.slice(0, 140) }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+        return { status: 'reversed' };
+      } catch (err) {
+        if (!isProblem(err, 'transfer-not-reversible')) throw err;
+        const transfer = await bank.getTransfer(input.transferId, { signal: ctx.signal });
+        if (transfer.status === 'reversed' || transfer.status === 'failed') return { status: transfer.status };
+        throw err;
+      }
+    },
+
+    /** Releasing an already released hold is success; a captured one is not, and needs an operator. */
+    async releaseHold(input: ReleaseHoldInput, ctx: ActivityContext): Promise<ReleaseHoldOutput> {
+      try {
+        await bank.releaseHold(input.holdId, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+        return { status: 'released' };
+      } catch (err) {
+        if (!isProblem(err, 'hold-not-active')) throw err;
+        const hold = await bank.getHold(input.holdId, { signal: ctx.signal });
+        if (hold.status === 'released') return { status: 'released' };
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,305 @@
+import { assign, emit, setup, type AnyStateMachine } from 'xstate';
+import { activity } from '../../src/engine';
+import type {
+  CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, FraudScreeningResult, PaymentOutcome,
+  PaymentSettlementContext, PaymentSettlementEvent, PaymentSettlementInput, PaymentSettlementOutput, QuerySettlementInput,
+  QuerySettlementOutput, ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput,
+  ReserveFundsOutput, ReverseTransferInput, ReverseTransferOutput, SettlementNotice, SubmitTransferInput, SubmitTransferOutput,
+  ValidatePaymentInput, ValidatePaymentOutput,
+} from './payment-settlement.types';
+
+export type * from './payment-settlement.types';
+
+export interface PaymentSettlementConfig {
+  /**
+   * The platform's own account per currency. The payout transfer leaves from the creditor
+   * currency's account; the debtor's hold is captured into the debtor currency's account.
+   */
+  settlementAccounts: Record<string, string>;
+  /** How long to wait for the bank's settlement callback before asking the bank. */
+  settlementTimeoutMs: number;
+  /** How long an FX quote is good for: an execution still running after that re-quotes. */
+  quoteValidityMs: number;
+  /** Quotes taken in all before the payment fails for want of a rate. */
+  maxQuoteAttempts: number;
+}
+
+export const defaultPaymentSettlementConfig: PaymentSettlementConfig = {
+  settlementAccounts: {
+    EUR: 'statera-settlement-eur',
+    USD: 'statera-settlement-usd',
+    GBP: 'statera-settlement-gbp',
+    CHF: 'statera-settlement-chf',
+  },
+  settlementTimeoutMs: 15 * 60_000,
+  quoteValidityMs: 30_000,
+  maxQuoteAttempts: 3,
+};
+
+export interface PaymentSettlementChildren {
+  /** The very machine registered as the `fraud-check` definition. */
+  fraudCheck: AnyStateMachine;
+}
+
+type Ending = { outcome: PaymentOutcome; reason: string };
+const cancelledBeforeSubmission: Ending = { outcome: 'cancelled', reason: 'cancelled before submission' };
+
+/**
+ * Settles a payment: validate → hold the debtor's funds → fraud screening (child workflow)
+ * → FX when the currencies differ → pay out from the platform account → wait for settlement
+ * → capture the hold into the platform account. Every failure after the hold releases it;
+ * a failure after the payout reverses it first. Cancellable only before the payout is submitted.
+ */
+export function createPaymentSettlementMachine(config: PaymentSettlementConfig, children: PaymentSettlementChildren) {
+  return setup({
+    types: {
+      input: {} as PaymentSettlementInput,
+      context: {} as PaymentSettlementContext,
+      events: {} as PaymentSettlementEvent,
+      output: {} as PaymentSettlementOutput,
+      emitted: {} as { type: 'cancellation.refused'; reason: string },
+    },
+    actors: {
+      validatePayment: activity<ValidatePaymentInput, ValidatePaymentOutput>(),
+      reserveFunds: activity<ReserveFundsInput, ReserveFundsOutput>(),
+      fraudCheck: children.fraudCheck,
+      requestQuote: activity<RequestQuoteInput, RequestQuoteOutput>(),
+      executeQuote: activity<ExecuteQuoteInput, ExecuteQuoteOutput>(),
+      submitTransfer: activity<SubmitTransferInput, SubmitTransferOutput>(),
+      querySettlement: activity<QuerySettlementInput, QuerySettlementOutput>(),
+      captureHold: activity<CaptureHoldInput, CaptureHoldOutput>(),
+      reverseTransfer: activity<ReverseTransferInput, ReverseTransferOutput>(),
+      releaseHold: activity<ReleaseHoldInput, ReleaseHoldOutput>(),
+    },
+    guards: {
+      isValid: (_, params: ValidatePaymentOutput) => params.valid,
+      isFraudDeclined: (_, params: FraudScreeningResult) => params.decision !== 'approved',
+      needsConversion: ({ context }) => context.amount.currency !== context.creditorCurrency,
+      isQuoteExpired: (_, params: { status: ExecuteQuoteOutput['status'] }) => params.status === 'expired',
+      canRequote: ({ context }) => context.quoteAttempts < config.maxQuoteAttempts,
+      shouldRequote: ({ context }, params: { status: ExecuteQuoteOutput['status'] }) =>
+        params.status === 'expired' && context.quoteAttempts < config.maxQuoteAttempts,
+      /** A callback for another payment, or for a transfer other than ours, is not accepted. */
+      isOurSettlement: ({ context }, params: SettlementNotice) =>
+        params.reference === context.paymentId && (params.transferId === undefined || params.transferId === context.transferId),
+      isSettled: (_, params: QuerySettlementOutput) => params.status === 'settled',
+      isSettlementFailed: (_, params: QuerySettlementOutput) => params.status === 'failed' || params.status === 'reversed',
+      isCancelling: ({ context }) => context.outcome === 'cancelled',
+      isRejecting: ({ context }) => context.outcome === 'rejected',
+    },
+    actions: {
+      /** Decides how the payment ends; the compensation that follows reads it. */
+      decideEnding: assign((_, params: Ending) => ({ outcome: params.outcome, reason: params.reason })),
+      recordScreening: assign((_, params: FraudScreeningResult) => ({ fraud: params })),
+      /** Same currency: the creditor receives exactly the amount held. */
+      payOutAsHeld: assign(({ context }) => ({ payout: context.amount })),
+    },
+    delays: { settlementTimeout: config.settlementTimeoutMs, quoteValidity: config.quoteValidityMs },
+  }).createMachine({
+    id: 'payment-settlement',
+    initial: 'validating',
+    context: ({ input }) => ({
+      ...input,
+      collectionAccount: config.settlementAccounts[input.amount.currency] ?? null,
+      payoutAccount: config.settlementAccounts[input.creditorCurrency] ?? null,
+      holdId: null,
+      fraud: null,
+      quoteId: null,
+      quoteAttempts: 0,
+      fxRate: null,
+      payout: null,
+      transferId: null,
+      outcome: null,
+      reason: null,
+    }),
+    // Once the payout is submitted money is in flight: a cancel is recorded as refused and the
+    // payment carries on (were it not accepted at all, the engine would stop everything itself).
+    on: { 'cancellation.requested': { actions: emit({ type: 'cancellation.refused', reason: 'the payout is already submitted' }) } },
+    states: {
+      validating: {
+        invoke: {
+          id: 'validatePayment',
+          src: 'validatePayment',
+          input: ({ context }) => ({
+            debtorAccount: context.debtorAccount,
+            creditorAccount: context.creditorAccount,
+            amount: context.amount,
+            creditorCurrency: context.creditorCurrency,
+            collectionAccount: context.collectionAccount,
+            payoutAccount: context.payoutAccount,
+          }),
+          onDone: [
+            { guard: { type: 'isValid', params: ({ event }) => event.output }, target: 'reserving' },
+            { target: 'failed', actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: event.output.reason ?? 'invalid payment' }) } },
+          ],
+          // No onError: nothing is held yet, so a validation that cannot complete simply fails the workflow.
+        },
+        on: { 'cancellation.requested': { target: 'cancelled', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      reserving: {
+        invoke: {
+          id: 'reserveFunds',
+          src: 'reserveFunds',
+          input: ({ context }) => ({ accountId: context.debtorAccount, amount: context.amount }),
+          onDone: [
+            // A cancel that arrived while the hold was being placed releases it once its id is known.
+            { guard: 'isCancelling', target: 'releasingHold', actions: assign({ holdId: ({ event }) => event.output.holdId }) },
+            { target: 'screening', actions: assign({ holdId: ({ event }) => event.output.holdId }) },
+          ],
+          onError: [
+            { guard: 'isCancelling', target: 'cancelled' },
+            { target: 'failed', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'funds could not be reserved' } } },
+          ],
+        },
+        // Not left at once: the bank may be placing the hold right now.
+        on: { 'cancellation.requested': { actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      screening: {
+        invoke: {
+          id: 'fraudCheck',
+          src: 'fraudCheck',
+          input: ({ context }: { context: PaymentSettlementContext }) => ({
+            transactionId: context.paymentId,
+            amount: context.amount,
+            payer: context.debtorAccount,
+            payee: context.creditorAccount,
+          }),
+          onDone: [
+            {
+              guard: { type: 'isFraudDeclined', params: ({ event }) => event.output as FraudScreeningResult },
+              target: 'releasingHold',
+              actions: [
+                { type: 'recordScreening', params: ({ event }) => event.output as FraudScreeningResult },
+                { type: 'decideEnding', params: ({ event }) => ({ outcome: 'rejected', reason: `declined by fraud screening (${(event.output as FraudScreeningResult).decidedBy})` }) },
+              ],
+            },
+            { guard: 'needsConversion', target: 'quotingFx', actions: { type: 'recordScreening', params: ({ event }) => event.output as FraudScreeningResult } },
+            { target: 'submitting', actions: [{ type: 'recordScreening', params: ({ event }) => event.output as FraudScreeningResult }, 'payOutAsHeld'] },
+          ],
+          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'fraud screening failed' } } },
+        },
+        on: { 'cancellation.requested': { target: 'releasingHold', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      quotingFx: {
+        invoke: {
+          id: 'requestQuote',
+          src: 'requestQuote',
+          input: ({ context }) => ({ from: context.amount.currency, to: context.creditorCurrency, amount: context.amount }),
+          onDone: { target: 'executingFx', actions: assign({ quoteId: ({ event }) => event.output.quoteId, quoteAttempts: ({ context }) => context.quoteAttempts + 1 }) },
+          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'no FX quote' } } },
+        },
+        on: { 'cancellation.requested': { target: 'releasingHold', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      executingFx: {
+        invoke: {
+          id: 'executeQuote',
+          src: 'executeQuote',
+          // Set by quotingFx on the way here.
+          input: ({ context }) => ({ quoteId: context.quoteId as string }),
+          onDone: [
+            { guard: { type: 'shouldRequote', params: ({ event }) => event.output }, target: 'quotingFx' },
+            {
+              guard: { type: 'isQuoteExpired', params: ({ event }) => event.output },
+              target: 'releasingHold',
+              actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX quotes kept expiring' } },
+            },
+            {
+              target: 'submitting',
+              actions: assign(({ event }) => (event.output.status === 'executed' ? { fxRate: event.output.rate, payout: event.output.bought } : {})),
+            },
+          ],
+          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX execution refused' } } },
+        },
+        // Once the quote is past its validity, retrying its execution is pointless.
+        after: {
+          quoteValidity: [
+            { guard: 'canRequote', target: 'quotingFx' },
+            { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX quotes kept expiring' } } },
+          ],
+        },
+        on: { 'cancellation.requested': { target: 'releasingHold', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      // From here on money is in flight: the machine-wide refusal above applies.
+      submitting: {
+        invoke: {
+          id: 'submitTransfer',
+          src: 'submitTransfer',
+          // Accounts validated in `validating`; payout set on the way here.
+          input: ({ context }) => ({ from: context.payoutAccount as string, to: context.creditorAccount, amount: context.payout ?? context.amount, reference: context.paymentId }),
+          onDone: { target: 'awaitingSettlement', actions: assign({ transferId: ({ event }) => event.output.transferId }) },
+          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
+        },
+      },
+      awaitingSettlement: {
+        after: { settlementTimeout: 'queryingSettlement' },
+        on: {
+          'settlement.confirmed': { guard: { type: 'isOurSettlement', params: ({ event }) => event }, target: 'capturing' },
+          'settlement.failed': {
+            guard: { type: 'isOurSettlement', params: ({ event }) => event },
+            target: 'releasingHold',
+            actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement failed: ${event.reason}` }) },
+          },
+        },
+      },
+      queryingSettlement: {
+        invoke: {
+          id: 'querySettlement',
+          src: 'querySettlement',
+          input: ({ context }) => ({ transferId: context.transferId as string }),
+          onDone: [
+            { guard: { type: 'isSettled', params: ({ event }) => event.output }, target: 'capturing' },
+            {
+              guard: { type: 'isSettlementFailed', params: ({ event }) => event.output },
+              target: 'releasingHold',
+              actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement ${event.output.status}: ${event.output.failureReason ?? 'no reason given'}` }) },
+            },
+            { target: 'awaitingSettlement' },
+          ],
+          // Only a read failed: keep waiting and ask again after the next timeout.
+          onError: { target: 'awaitingSettlement' },
+        },
+      },
+      capturing: {
+        invoke: {
+          id: 'captureHold',
+          src: 'captureHold',
+          input: ({ context }) => ({ holdId: context.holdId as string, toAccountId: context.collectionAccount as string }),
+          onDone: 'settled',
+          onError: { target: 'reversingTransfer', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'hold could not be captured' } } },
+        },
+      },
+      // Compensations. No onError: a compensation that cannot complete fails the workflow for an operator.
+      reversingTransfer: {
+        invoke: {
+          id: 'reverseTransfer',
+          src: 'reverseTransfer',
+          input: ({ context }) => ({ transferId: context.transferId as string, reason: context.reason ?? 'payment failed' }),
+          onDone: 'releasingHold',
+        },
+      },
+      releasingHold: {
+        invoke: {
+          id: 'releaseHold',
+          src: 'releaseHold',
+          input: ({ context }) => ({ holdId: context.holdId as string }),
+          onDone: [{ guard: 'isRejecting', target: 'rejected' }, { guard: 'isCancelling', target: 'cancelled' }, { target: 'failed' }],
+        },
+      },
+      settled: { type: 'final', entry: assign({ outcome: 'settled', reason: null }) },
+      rejected: { type: 'final', entry: assign({ outcome: 'rejected' }) },
+      failed: { type: 'final', entry: assign({ outcome: 'failed' }) },
+      // The tag tells the engine which ending a cancellation request produced (a refused one settles as `completed`).
+      cancelled: { type: 'final', tags: ['cancelled'], entry: assign({ outcome: 'cancelled' }) },
+    },
+    output: ({ context }) => ({
+      outcome: context.outcome ?? 'failed',
+      paymentId: context.paymentId,
+      holdId: context.holdId,
+      transferId: context.transferId,
+      ...(context.fxRate === null ? {} : { fxRate: context.fxRate }),
+      ...(context.reason === null ? {} : { reason: context.reason }),
+    }),
+  });
+}
+
+export type PaymentSettlementMachine = ReturnType<typeof createPaymentSettlementMachine>;

@@ -1,0 +1,101 @@
+import { fraudCheckDefinition } from '../../machines/fraud-check';
+import { kycVerificationDefinition } from '../../machines/kyc-verification';
+import { loanApprovalDefinition } from '../../machines/loan-approval';
+import { paymentSettlementDefinition } from '../../machines/payment-settlement';
+import { tradeExecutionDefinition } from '../../machines/trade-execution';
+import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
+import { SandboxClient } from '../../src/sandbox/client';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
+import { startHttpApp, type HttpHarness } from '../support/http-app';
+import { waitFor } from '../support/env';
+
+let sandbox: RunningSandbox;
+let partners: SandboxClient;
+let api: HttpHarness;
+let examples: Record<string, any>;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+  partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
+  await seedDemoAccounts(partners);
+  const deps = { partners };
+  const fraudCheck = fraudCheckDefinition(deps);
+  const kyc = kycVerificationDefinition(deps);
+  const payment = paymentSettlementDefinition(deps, {}, { fraudCheck: fraudCheck.machine });
+  const loan = loanApprovalDefinition(deps, {}, { kycVerification: kyc.machine, paymentSettlement: payment.machine });
+  // T+1 in a test is a second.
+  const trade = tradeExecutionDefinition(deps, { settlementLagMs: 1000 });
+  api = await startHttpApp('processes', [], { definitions: [fraudCheck, kyc, payment, loan, trade] });
+  const defs = await api.request('GET', '/v1/definitions');
+  examples = Object.fromEntries(defs.body.items.map((d: any) => [d.type, d.exampleInput]));
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await sandbox?.close();
+});
+
+const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
+const until = (id: string, what: (w: any) => boolean, label: string) => waitFor(async () => {
+  const w = await get(id);
+  return what(w) ? w : undefined;
+}, `${id}: ${label}`, 30_000, 100);
+const signal = async (id: string, event: Record<string, unknown>) => {
+  const res = await api.request('POST', `/v1/workflows/${encodeURIComponent(id)}/events`, event);
+  expect({ id, event: event.type, status: res.status, body: res.status === 200 ? undefined : res.body }).toMatchObject({ status: 200 });
+  return res.body;
+};
+/** The fraud scorer answers `score` for this workflow and its children alone. */
+const fraudScore = (prefix: string, score: number) => partners.admin.script('fraud', [{ match: { idempotencyKeyPrefix: prefix }, outcome: 'ok', body: { score } }]);
+
+test('payment-settlement: EUR to USD, fraud-screened, converted, confirmed and captured', async () => {
+  await fraudScore('pay-e2e', 10);
+  const started = await api.request('POST', '/v1/workflows', { type: 'payment-settlement', workflowId: 'pay-e2e', input: examples['payment-settlement'] });
+  expect(started.status).toBe(201);
+  await until('pay-e2e', (w) => w.state === 'awaitingSettlement', 'await settlement');
+  await signal('pay-e2e', { type: 'settlement.confirmed', reference: examples['payment-settlement'].paymentId });
+  const done = await until('pay-e2e', (w) => w.status === 'completed', 'complete');
+  expect(done.output).toMatchObject({ outcome: 'settled', fxRate: expect.any(Number) });
+  expect((await get('pay-e2e:fraudCheck:1')).output).toMatchObject({ decision: 'approved', score: 10 });
+  const totals = await partners.bank.ledgerTotals();
+  expect(totals.balanced).toBe(true);
+});
+
+test('fraud-check: a middling score goes to an analyst, whose decision is the output', async () => {
+  await fraudScore('fraud-e2e', 60);
+  await api.request('POST', '/v1/workflows', { type: 'fraud-check', workflowId: 'fraud-e2e', input: examples['fraud-check'] });
+  await until('fraud-e2e', (w) => w.status === 'waiting', 'await review');
+  await signal('fraud-e2e', { type: 'review.declined', reviewer: 'analyst-7', note: 'mule pattern' });
+  expect((await get('fraud-e2e')).output).toMatchObject({ decision: 'declined', score: 60, decidedBy: 'analyst' });
+});
+
+test('kyc-verification: documents checked, applicant screened, verified', async () => {
+  await api.request('POST', '/v1/workflows', { type: 'kyc-verification', workflowId: 'kyc-e2e', input: examples['kyc-verification'] });
+  const done = await until('kyc-e2e', (w) => w.status === 'completed', 'complete');
+  expect(done.output).toMatchObject({ outcome: 'verified', applicantId: 'CUST-1001' });
+});
+
+test('loan-approval: KYC child, credit report, automatic approval, accepted offer, disbursement as a child payment', async () => {
+  await partners.admin.script('credit', [{ match: { idempotencyKeyPrefix: 'loan-e2e/' }, outcome: 'ok', body: { score: 780 } }]);
+  await fraudScore('loan-e2e', 10);
+  await api.request('POST', '/v1/workflows', { type: 'loan-approval', workflowId: 'loan-e2e', input: examples['loan-approval'] });
+  await until('loan-e2e', (w) => w.state === 'awaitingAcceptance', 'offer');
+  await signal('loan-e2e', { type: 'offer.accepted' });
+  const paymentId = 'loan-e2e:paymentSettlement:1';
+  await until(paymentId, (w) => w.state === 'awaitingSettlement', 'disbursement awaiting settlement');
+  await signal(paymentId, { type: 'settlement.confirmed', reference: (await get(paymentId)).input.paymentId });
+  const done = await until('loan-e2e', (w) => w.status === 'completed', 'complete');
+  expect(done.output).toMatchObject({ outcome: 'disbursed', applicationId: examples['loan-approval'].applicationId });
+  expect((await get('loan-e2e:kycVerification:1')).output).toMatchObject({ outcome: 'verified' });
+});
+
+test('trade-execution: within limits, routed, filled in two parts, allocated and settled after T+1', async () => {
+  const input = examples['trade-execution'];
+  await api.request('POST', '/v1/workflows', { type: 'trade-execution', workflowId: 'trade-e2e', input });
+  await until('trade-e2e', (w) => w.status === 'waiting', 'order open');
+  await signal('trade-e2e', { type: 'order.filled', fillId: 'F-1', quantity: 100, price: input.limitPrice });
+  await signal('trade-e2e', { type: 'order.filled', fillId: 'F-1', quantity: 100, price: input.limitPrice });
+  await signal('trade-e2e', { type: 'order.filled', fillId: 'F-2', quantity: input.quantity - 100, price: input.limitPrice });
+  const done = await until('trade-e2e', (w) => w.status === 'completed', 'settle');
+  expect(done.output).toMatchObject({ outcome: 'settled', filledQuantity: input.quantity });
+});
