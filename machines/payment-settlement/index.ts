@@ -61,12 +61,15 @@ export function paymentSettlementDefinition(
       creditorCurrency: 'USD',
     },
     activities: {
-      validatePayment: { run: a.validatePayment, retry: partnerRetry, startToCloseTimeoutMs: 15_000 },
-      reserveFunds: { run: a.reserveFunds, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      // Four reads per attempt: a flaky bank needs more attempts than a single call does.
+      validatePayment: { run: a.validatePayment, retry: { ...partnerRetry, maximumAttempts: 10 }, startToCloseTimeoutMs: 15_000 },
+      // A hold or a payout the bank applied but whose answer was lost is only learned by asking again with
+      // the same key: giving up early would leave money held (or paid) that the machine does not know of.
+      reserveFunds: { run: a.reserveFunds, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       requestQuote: { run: a.requestQuote, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       // Few attempts: the quote expires anyway, and an expiry is an answer the machine handles.
       executeQuote: { run: a.executeQuote, retry: { ...partnerRetry, maximumAttempts: 3 }, startToCloseTimeoutMs: 10_000 },
-      submitTransfer: { run: a.submitTransfer, retry: partnerRetry, startToCloseTimeoutMs: 15_000 },
+      submitTransfer: { run: a.submitTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
       querySettlement: { run: a.querySettlement, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       captureHold: { run: a.captureHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       reverseTransfer: { run: a.reverseTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
