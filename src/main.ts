@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/config';
 import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
-import { loadDefinitions } from './bootstrap/definitions';
+import { loadDefinitions, mergeProcessConfigs, parseProcessConfig } from './bootstrap/definitions';
+import { SANDBOX_TIMINGS } from '../machines';
 import { preflight, PreflightError } from './bootstrap/preflight';
 import { startSandbox } from './sandbox/server';
 import { SandboxClient } from './sandbox/client';
@@ -10,10 +11,12 @@ import { seedDemoAccounts } from '../machines/shared/demo-accounts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const processConfigs = mergeProcessConfigs(config.SANDBOX ? SANDBOX_TIMINGS : {}, parseProcessConfig(config.PROCESS_CONFIG));
   const { createdDatabase } = await preflight(config);
-  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS);
+  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS, processConfigs);
   const logger = new Logger('statera');
   if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+  if (Object.keys(processConfigs).length) logger.log(`process configuration overrides: ${JSON.stringify(processConfigs)}`);
   if (config.ROLE === 'worker') {
     await createWorkerContext(config, definitions);
     logger.log(`worker running (queue prefix ${config.QUEUE_PREFIX}, ${definitions.length} definitions)`);

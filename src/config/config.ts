@@ -22,6 +22,8 @@ const schema = z.object({
   SANDBOX: bool.default(true),
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
   PARTNERS_URL: z.string().url().optional(),
+  /** JSON: configuration overrides by process type, e.g. {"fraud-check":{"lowThreshold":30}}. */
+  PROCESS_CONFIG: z.string().optional(),
 });
 
 export type AppConfig = z.infer<typeof schema> & { PARTNERS_URL: string };
