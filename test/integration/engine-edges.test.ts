@@ -21,8 +21,12 @@ test('a transition that only runs actions is accepted and its effect runs once',
   const before = await h.get('nudge-1');
   const view = await h.runtime.engine.signal('nudge-1', { type: 'ops.nudged' }, USER);
   expect(view.version).toBe(before.version + 1);
-  await waitFor(async () => effectsRun.some((e) => e.idempotencyKey === 'nudge-1/notifyOps/1'), 'the effect to run');
-  const history = await h.history('nudge-1');
+  // The effect runs, then its completion is recorded: wait for the record, not the run.
+  const history = await waitFor(async () => {
+    const rows = await h.history('nudge-1');
+    return rows.some((r) => r.kind === 'effect.completed') ? rows : undefined;
+  }, 'the effect to be recorded');
+  expect(effectsRun.filter((e) => e.idempotencyKey === 'nudge-1/notifyOps/1')).toHaveLength(1);
   expect(history.find((r) => r.kind === 'event.received')).toMatchObject({ outcome: 'accepted' });
   expect(history.filter((r) => r.kind === 'effect.completed')).toHaveLength(1);
 });
