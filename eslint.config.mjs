@@ -25,7 +25,7 @@ export default tseslint.config(
     files: ['machines/**/*.machine.ts'],
     rules: {
       'no-restricted-syntax': ['error', ...impure],
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!xstate$|\\.\\./\\.\\./src/engine$|\\./|\\.\\./shared/money$).*', message: 'A statechart imports only xstate, ../../src/engine, ../shared/money and its own folder.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!xstate$|zod$|\\.\\./\\.\\./src/engine$|\\./|\\.\\./shared/money$).*', message: 'A statechart imports only xstate, zod (task forms), ../../src/engine, ../shared/money and its own folder.' }] }],
     },
   },
   {

@@ -4,7 +4,11 @@ import { DataSource } from 'typeorm';
 import { DefinitionsController } from './api/definitions.controller';
 import { HealthController } from './api/health.controller';
 import { ENGINE, QUERIES, REGISTRY } from './api/tokens';
+import { TaskService } from './engine/task-service';
+import { TaskQueries } from './tasks/task-queries';
+import { TASK_QUERIES, TASK_SERVICE, TasksController } from './tasks/tasks.controller';
 import { WorkflowsController } from './api/workflows.controller';
+import { AdminController, authProviders } from './auth/auth.providers';
 import type { AppConfig } from './config/config';
 import type { WorkflowDefinition } from './engine/definition';
 import { EngineRuntime } from './engine/runtime';
@@ -35,7 +39,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
-      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController] : [],
+      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController] : [],
       providers: [
         {
           provide: RUNTIME,
@@ -60,7 +64,11 @@ export class AppModule {
         { provide: ENGINE, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.engine },
         { provide: REGISTRY, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.registry },
         { provide: QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new WorkflowQueries(ds) },
+        { provide: TASK_SERVICE, inject: [DataSource, RUNTIME], useFactory: (ds: DataSource, r: EngineRuntime) => new TaskService(ds, r.engine) },
+        { provide: TASK_QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new TaskQueries(ds) },
         EngineLifecycle,
+        // API keys: the global auth guard, the admin's and the development principals.
+        ...(serveHttp ? authProviders(config) : []),
       ],
     };
   }

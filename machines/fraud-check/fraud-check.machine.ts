@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
-import { activity } from '../../src/engine';
+import { z } from 'zod';
+import { activity, humanTask } from '../../src/engine';
 import type { Money } from '../shared/money';
 
 export interface FraudCheckConfig {
@@ -104,6 +105,18 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
         },
       },
       awaitingReview: {
+        meta: {
+          task: humanTask({
+            title: 'Review a transaction the scorer could not decide',
+            candidateGroups: ['fraud-analysts'],
+            decisions: { approve: 'review.approved', decline: 'review.declined' },
+            form: z.object({ note: z.string().max(2000).optional() }),
+            principalField: 'reviewer',
+            dueInMs: config.reviewSlaMs,
+            escalation: { afterMs: Math.floor(config.reviewSlaMs / 2), group: 'fraud-leads' },
+            fourEyes: {},
+          }),
+        },
         after: { reviewSla: { target: 'declined', actions: assign({ decidedBy: 'sla' }) } },
         on: {
           'review.approved': {

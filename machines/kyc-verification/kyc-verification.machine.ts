@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
-import { activity, effect } from '../../src/engine';
+import { z } from 'zod';
+import { activity, effect, humanTask } from '../../src/engine';
 import type {
   DocumentCheckInput,
   DocumentCheckResult,
@@ -156,6 +157,18 @@ export function createKycVerificationMachine(config: KycVerificationConfig) {
         },
       },
       complianceReview: {
+        meta: {
+          task: humanTask({
+            title: 'Compliance review of a screening hit, PEP or unclear check',
+            candidateGroups: ['compliance'],
+            decisions: { approve: 'review.approved', reject: 'review.rejected' },
+            form: z.object({ note: z.string().max(2000).optional() }),
+            principalField: 'reviewer',
+            dueInMs: config.complianceReviewSlaMs,
+            escalation: { afterMs: config.complianceReviewSlaMs, group: 'compliance-leads' },
+            fourEyes: {},
+          }),
+        },
         initial: 'withinSla',
         states: {
           withinSla: {

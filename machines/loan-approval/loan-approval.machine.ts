@@ -1,5 +1,6 @@
 import { assign, setup, type AnyStateMachine } from 'xstate';
-import { activity, effect } from '../../src/engine';
+import { z } from 'zod';
+import { activity, effect, humanTask } from '../../src/engine';
 import type { Money } from '../shared/money';
 import { automated, byUnderwriter, referralReasonFor, withinAutomaticLimit } from './loan-approval.rules';
 import type {
@@ -29,9 +30,13 @@ export interface LoanApprovalConfig {
   underwritingSlaMs: number;
   /** How long the applicant has to accept an offer. */
   offerExpiryMs: number;
+  /** Approved amounts above this (minor units per currency; absent currency: always) need a second underwriter. */
+  secondApprovalAbove: Record<string, number>;
 }
 
 const HOUR = 3_600_000;
+
+const decisionForm = z.object({ note: z.string().max(2000).optional() });
 const DAY = 24 * HOUR;
 
 export const defaultLoanApprovalConfig: LoanApprovalConfig = {
@@ -39,6 +44,7 @@ export const defaultLoanApprovalConfig: LoanApprovalConfig = {
   autoApproveFromScore: 700,
   autoApproveMaxAmount: { EUR: 2_500_000, USD: 2_500_000, GBP: 2_000_000 },
   underwritingSlaMs: 2 * DAY,
+  secondApprovalAbove: { EUR: 5_000_000, USD: 5_000_000, GBP: 4_000_000 },
   offerExpiryMs: 14 * DAY,
 };
 
@@ -84,6 +90,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
         outputOf<CreditReportResult>(event).score >= config.autoApproveFromScore &&
         withinAutomaticLimit(config, context.amount) &&
         context.kycRiskFlags.length === 0,
+      needsSecondApproval: ({ context }) => context.amount.value > (config.secondApprovalAbove[context.amount.currency] ?? -1),
       isSettled: ({ event }) => outputOf<DisbursementOutput>(event).outcome === 'settled',
     },
     delays: {
@@ -164,6 +171,18 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
         },
       },
       underwriting: {
+        meta: {
+          task: humanTask({
+            title: 'Underwrite a referred loan application',
+            candidateGroups: ['underwriters'],
+            decisions: { approve: 'underwriting.approved', decline: 'underwriting.declined' },
+            form: decisionForm,
+            principalField: 'underwriter',
+            dueInMs: config.underwritingSlaMs,
+            escalation: { afterMs: config.underwritingSlaMs, group: 'senior-underwriters' },
+            fourEyes: {},
+          }),
+        },
         initial: 'withinSla',
         states: {
           withinSla: {
@@ -180,10 +199,34 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
           escalated: {},
         },
         on: {
-          'underwriting.approved': { target: 'awaitingAcceptance', actions: assign({ decision: ({ context, event }) => byUnderwriter('approved', context, event) }) },
+          'underwriting.approved': [
+            { guard: 'needsSecondApproval', target: 'secondApproval', actions: assign({ decision: ({ context, event }) => byUnderwriter('approved', context, event) }) },
+            { target: 'awaitingAcceptance', actions: assign({ decision: ({ context, event }) => byUnderwriter('approved', context, event) }) },
+          ],
           'underwriting.declined': {
             target: 'declined',
             actions: assign({ decision: ({ context, event }) => byUnderwriter('declined', context, event), reason: 'underwriter-declined' }),
+          },
+        },
+      },
+      // Maker-checker for large loans: a second underwriter, never the first one.
+      secondApproval: {
+        meta: {
+          task: humanTask({
+            title: 'Second approval of a large loan',
+            candidateGroups: ['underwriters', 'senior-underwriters'],
+            decisions: { approve: 'underwriting.secondApproved', decline: 'underwriting.secondDeclined' },
+            form: decisionForm,
+            principalField: 'underwriter',
+            dueInMs: config.underwritingSlaMs,
+            fourEyes: { distinctFrom: ['loan-approval.underwriting'] },
+          }),
+        },
+        on: {
+          'underwriting.secondApproved': 'awaitingAcceptance',
+          'underwriting.secondDeclined': {
+            target: 'declined',
+            actions: assign({ decision: ({ context, event }) => byUnderwriter('declined', context, event), reason: 'second-approver-declined' }),
           },
         },
       },

@@ -64,6 +64,8 @@ export interface LoanApprovalContext extends LoanApprovalInput {
 export type LoanApprovalEvent =
   | { type: 'underwriting.approved'; underwriter: string; note?: string }
   | { type: 'underwriting.declined'; underwriter: string; note?: string }
+  | { type: 'underwriting.secondApproved'; underwriter: string; note?: string }
+  | { type: 'underwriting.secondDeclined'; underwriter: string; note?: string }
   | { type: 'offer.accepted' }
   | { type: 'offer.declined'; reason?: string }
   | { type: 'cancellation.requested' };

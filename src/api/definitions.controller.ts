@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { DefinitionRegistry } from '../engine/registry';
 import { describeDefinition } from './definitions.presenter';
@@ -7,6 +7,7 @@ import { REGISTRY } from './tokens';
 import { parseOrThrow } from './validation';
 
 @ApiTags('definitions')
+@ApiBearerAuth()
 @Controller('v1/definitions')
 export class DefinitionsController {
   constructor(@Inject(REGISTRY) private readonly registry: DefinitionRegistry) {}

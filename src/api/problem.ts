@@ -7,6 +7,8 @@ export const PROBLEM_BASE = 'https://statera.dev/problems/';
 /** The one catalogue from error codes to HTTP: status and title per stable problem type. */
 const CATALOGUE: Record<DomainErrorCode | 'not_found' | 'payload_too_large' | 'malformed_json' | 'internal' | 'http_error', { status: number; title: string }> = {
   validation_failed: { status: 400, title: 'The request is not valid' },
+  unauthenticated: { status: 401, title: 'A valid API key is required' },
+  forbidden: { status: 403, title: 'The principal lacks the role this requires' },
   malformed_json: { status: 400, title: 'The body is not valid JSON' },
   definition_not_found: { status: 404, title: 'No such workflow definition' },
   workflow_not_found: { status: 404, title: 'No such workflow' },
@@ -14,6 +16,12 @@ const CATALOGUE: Record<DomainErrorCode | 'not_found' | 'payload_too_large' | 'm
   workflow_id_conflict: { status: 409, title: 'The workflow id is already used by a different request' },
   event_not_accepted: { status: 409, title: 'The event is not accepted in the current state' },
   workflow_terminal: { status: 409, title: 'The workflow has already ended' },
+  task_not_found: { status: 404, title: 'No such task' },
+  task_not_open: { status: 409, title: 'The task is no longer open' },
+  task_claimed: { status: 409, title: 'The task is claimed by someone else' },
+  task_forbidden: { status: 403, title: 'The task is not for this principal' },
+  four_eyes_violation: { status: 403, title: 'The four-eyes rule refuses this principal' },
+  task_required: { status: 409, title: 'This decision is made by completing the open task' },
   cancellation_refused: { status: 409, title: 'The workflow refused the cancellation in its current state' },
   idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in flight' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different body' },
@@ -75,6 +83,11 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= 500) this.log('request failed', { error: (err as Error)?.stack ?? String(err) });
     if (problem.status === 409 && (err as DomainError).code === 'idempotency_key_in_flight') {
       http.getResponse<Response>().setHeader('Retry-After', '1');
+    }
+    if (problem.status === 401) {
+      // RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were refused.
+      const presented = http.getRequest<Request>().header('authorization') !== undefined;
+      http.getResponse<Response>().setHeader('WWW-Authenticate', presented ? 'Bearer realm="statera", error="invalid_token"' : 'Bearer realm="statera"');
     }
     sendProblem(http.getResponse<Response>(), http.getRequest<Request>(), problem);
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Roles } from '../auth/roles.decorator';
 import type { WorkflowEngine } from '../engine/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope } from './request-actor';
@@ -10,6 +11,9 @@ import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parse
 const problem = { description: 'application/problem+json (RFC 9457)' };
 
 @ApiTags('workflows')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, ...problem })
+@ApiResponse({ status: 403, ...problem })
 @Controller('v1/workflows')
 export class WorkflowsController {
   constructor(
@@ -18,6 +22,7 @@ export class WorkflowsController {
   ) {}
 
   @Post()
+  @Roles('operator')
   @ApiOperation({ summary: 'Start a workflow', description: 'Idempotent with the Idempotency-Key header (kept 24 hours by default): the same key and body return the same workflow; a different body is 422; a request still in flight is 409.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiBody({ schema: { type: 'object', required: ['type', 'input'], properties: { type: { type: 'string', example: 'demo-transfer' }, version: { type: 'integer' }, workflowId: { type: 'string' }, businessKey: { type: 'string' }, input: { type: 'object' } } } })
@@ -50,6 +55,7 @@ export class WorkflowsController {
   }
 
   @Post(':id/events')
+  @Roles('operator')
   @HttpCode(200)
   @ApiOperation({ summary: 'Deliver a signal {type, ...payload}; 409 when the current state does not accept it' })
   @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
@@ -61,6 +67,7 @@ export class WorkflowsController {
   }
 
   @Post(':id/cancel')
+  @Roles('operator')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: stops activities and timers and takes the machine\'s cancel path when it has one' })
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
@@ -70,6 +77,7 @@ export class WorkflowsController {
   }
 
   @Get(':id/history')
+  @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'The recorded facts of one workflow, in order, with their hash chain' })
   async history(@Param('id') id: string) {
     return { items: await this.queries.history(parseOrThrow(instanceIdSchema, id, 'id')) };

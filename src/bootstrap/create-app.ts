@@ -38,6 +38,7 @@ export async function createHttpApp(config: AppConfig, definitions: readonly Wor
         .setTitle('Statera')
         .setDescription('Durable statechart workflows for financial processes. Errors are application/problem+json (RFC 9457).')
         .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer stk_…`' })
         .build(),
     );
     SwaggerModule.setup('docs', app, doc);

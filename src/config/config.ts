@@ -24,6 +24,11 @@ const schema = z.object({
   PARTNERS_URL: z.string().url().optional(),
   /** JSON: configuration overrides by process type, e.g. {"fraud-check":{"lowThreshold":30}}. */
   PROCESS_CONFIG: z.string().optional(),
+  /** The key of the `admin` principal (every role), created or kept at start; empty means unset. Never logged. */
+  STATERA_BOOTSTRAP_ADMIN_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(24, 'at least 24 characters').max(512).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+  ),
 });
 
 export type AppConfig = z.infer<typeof schema> & { PARTNERS_URL: string };

@@ -34,11 +34,17 @@ export class ApiError extends Error {
 export class StateraApi {
   constructor(
     private readonly baseUrl: string,
+    private readonly apiKey: string,
     private readonly timeoutMs = 10_000,
   ) {}
 
   async health(): Promise<void> {
     await this.call('GET', '/health');
+  }
+
+  /** Any authenticated principal may read the definitions: a refused key shows here, before anything starts. */
+  async definitions(): Promise<void> {
+    await this.call('GET', '/v1/definitions');
   }
 
   /**
@@ -79,6 +85,23 @@ export class StateraApi {
     }
   }
 
+  /** The open tasks of one workflow this principal may see. */
+  async openTasks(workflowId: string): Promise<{ id: string; decisions: string[] }[]> {
+    return (await this.call<{ items: { id: string; decisions: string[] }[] }>('GET', `/v1/tasks?workflow=${encodeURIComponent(workflowId)}&status=open`)).items;
+  }
+
+  /** `refused` (403: another group, or the four-eyes rule) lets the next reviewer try; `gone` (404/409): decided or closed. */
+  async complete(taskId: string, decision: string, data: Record<string, unknown>): Promise<'done' | 'refused' | 'gone'> {
+    try {
+      await this.call('POST', `/v1/tasks/${taskId}/complete`, { decision, data });
+      return 'done';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return 'refused';
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return 'gone';
+      throw err;
+    }
+  }
+
   async history(id: string): Promise<HistoryRecord[]> {
     return (await this.call<{ items: HistoryRecord[] }>('GET', `/v1/workflows/${encodeURIComponent(id)}/history`)).items;
   }
@@ -86,7 +109,7 @@ export class StateraApi {
   private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { accept: 'application/json', authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });

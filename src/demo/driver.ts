@@ -3,13 +3,15 @@ import { mapLimit, statePath, TERMINAL, type StateraApi, type Status, type Workf
 import type { Plan, PlannedWorkflow } from './scenarios';
 
 type Signal = { type: string; [field: string]: unknown };
+/** A person's decision: made by completing the workflow's open task, as a reviewer of its groups. */
+type Decision = { decide: string; data: Record<string, unknown> };
 
 /**
  * Answers for the person or partner a workflow in one state waits for, as they would:
  * from what the workflow shows (its context) and what the partner's books say. Undefined
  * means nothing to send yet (the bank has not settled, say): asked again on the next poll.
  */
-type Responder = (w: WorkflowView, plan: Plan, partners: SandboxClient) => Signal | undefined | Promise<Signal | undefined>;
+type Responder = (w: WorkflowView, plan: Plan, partners: SandboxClient) => Signal | Decision | undefined | Promise<Signal | Decision | undefined>;
 
 /** Keyed by workflow type, then by state (`a.b` for a nested state, or its top-level name). */
 const RESPONDERS: Record<string, Record<string, Responder>> = {
@@ -25,22 +27,18 @@ const RESPONDERS: Record<string, Record<string, Responder>> = {
     },
   },
   'fraud-check': {
-    awaitingReview: (w, plan) => ({ type: plan.review === 'decline' ? 'review.declined' : 'review.approved', reviewer: 'analyst-ana', note: `score ${w.context.score} reviewed` }),
+    awaitingReview: (w, plan) => ({ decide: plan.review === 'decline' ? 'decline' : 'approve', data: { note: `score ${w.context.score} reviewed` } }),
   },
   'kyc-verification': {
     awaitingDocuments: (_w, plan) => (plan.documents ? { type: 'documents.submitted', documents: plan.documents } : undefined),
     complianceReview: (w, plan) => ({
-      type: plan.compliance === 'reject' ? 'review.rejected' : 'review.approved',
-      reviewer: 'compliance-carla',
-      note: `flags: ${(w.context.riskFlags as string[]).join(', ') || 'none'}`,
+      decide: plan.compliance === 'reject' ? 'reject' : 'approve',
+      data: { note: `flags: ${(w.context.riskFlags as string[]).join(', ') || 'none'}` },
     }),
   },
   'loan-approval': {
-    underwriting: (w, plan) => ({
-      type: plan.underwriter === 'decline' ? 'underwriting.declined' : 'underwriting.approved',
-      underwriter: 'underwriter-uma',
-      note: `referred: ${w.context.referralReason ?? 'unknown'}`,
-    }),
+    underwriting: (w, plan) => ({ decide: plan.underwriter === 'decline' ? 'decline' : 'approve', data: { note: `referred: ${w.context.referralReason ?? 'unknown'}` } }),
+    secondApproval: () => ({ decide: 'approve', data: { note: 'second pair of eyes' } }),
     awaitingAcceptance: (_w, plan) => (plan.offer === 'decline' ? { type: 'offer.declined', reason: 'found a cheaper offer' } : { type: 'offer.accepted' }),
   },
   'trade-execution': {
@@ -90,7 +88,21 @@ export class Driver {
     private readonly api: StateraApi,
     private readonly partners: SandboxClient,
     readonly roots: readonly PlannedWorkflow[],
+    private readonly reviewers: readonly StateraApi[] = [],
   ) {}
+
+  /** Each reviewer in turn until one may decide: another group or the four-eyes rule sends it to the next. */
+  private async decide(id: string, decision: Decision): Promise<boolean> {
+    for (const reviewer of this.reviewers) {
+      for (const task of await reviewer.openTasks(id)) {
+        if (!task.decisions.includes(decision.decide)) continue;
+        const result = await reviewer.complete(task.id, decision.decide, decision.data);
+        if (result === 'done') return true;
+        if (result === 'gone') return false;
+      }
+    }
+    return false;
+  }
 
   isDone(id: string): boolean {
     const status = this.views.get(id)?.status;
@@ -134,7 +146,8 @@ export class Driver {
       if (!event) return;
       this.answered.add(key);
       try {
-        if (await this.api.signal(id, event)) this.signalsSent++;
+        const sent = 'decide' in event ? await this.decide(id, event as Decision) : await this.api.signal(id, event as Signal);
+        if (sent) this.signalsSent++;
         else this.signalsRefused++;
       } catch (err) {
         this.answered.delete(key); // not delivered: answer again next time

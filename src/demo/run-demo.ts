@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PartnerUnavailableError, SandboxClient } from '../sandbox/client';
-import { mapLimit, statePath, StateraApi } from './api';
+import { ApiError, mapLimit, statePath, StateraApi } from './api';
 import { Driver } from './driver';
 import { parseOptions, UsageError, type DemoOptions } from './options';
 import { collectDescendants, ledgerCheck, outcomeTable, partnerTotals, renderReport, type Descendants, type LedgerCheck, type OutcomeRow, type PartnerTotals } from './report';
@@ -56,6 +56,10 @@ async function preflight(api: StateraApi, partners: SandboxClient, o: DemoOption
   await api.health().catch((err: unknown) => {
     throw new PrerequisiteError(`no Statera API at ${o.apiUrl} (${cause(err)}): start it with \`npm start\`, or set STATERA_URL`);
   });
+  await api.definitions().catch((err: unknown) => {
+    if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;
+    throw new PrerequisiteError(`the Statera API at ${o.apiUrl} refused the API key (${err.status}): set STATERA_API_KEY to an operator's key`);
+  });
   await partners.admin.stats().catch((err: unknown) => {
     throw new PrerequisiteError(`no sandbox partners at ${o.partnersUrl} (${cause(err)}): \`npm start\` starts them with the API, or set PARTNERS_URL`);
   });
@@ -103,7 +107,7 @@ function startProgress(driver: Driver, write: (text: string) => void, interactiv
 /** Starts a realistic mix of workflows, drives them to their ends as people and partners would, and reports. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const write = o.write ?? ((text: string) => void process.stdout.write(text));
-  const api = new StateraApi(o.apiUrl);
+  const api = new StateraApi(o.apiUrl, o.apiKey);
   const partners = new SandboxClient({ baseUrl: o.partnersUrl, timeoutMs: 5_000 });
   await preflight(api, partners, o);
 
@@ -122,7 +126,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   for (const { partner, entries } of mix.scripts) if (entries.length > 0) await partners.admin.script(partner, entries);
 
   const startedAt = Date.now();
-  const driver = new Driver(api, partners, mix.workflows);
+  const driver = new Driver(api, partners, mix.workflows, (o.reviewerKeys ?? []).map((key) => new StateraApi(o.apiUrl, key)));
   await partners.admin.setFaults('bank', bankFaults(seed));
   const progress = startProgress(driver, write, o.interactive ?? false, startedAt);
   try {

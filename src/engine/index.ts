@@ -15,3 +15,4 @@ export {
 } from './definition';
 export { NonRetryableError } from './errors/non-retryable.error';
 export { ActivityTimeoutError } from './errors/activity-timeout.error';
+export { humanTask, type HumanTaskSpec } from './human-task';

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
+import { z } from 'zod';
 import { DomainError } from './errors/domain.error';
+import { taskOf, taskTimerEvent, type HumanTaskSpec } from './human-task';
 import { HistoryChain, SYSTEM, type Actor, type NewRecord } from './history';
 import { serializeError, type InstanceRow } from './instance';
 import {
@@ -88,6 +90,7 @@ export class Step {
     this.record({ kind, event, stateBefore: before.value, stateAfter: next.value, outcome: 'accepted', ...extra });
     this.snapshot = next;
     this.transitions++;
+    await this.syncTasks(before, next);
     await this.perform(toEngineEffects(actions, this.definition.machine.id));
     return true;
   }
@@ -101,17 +104,9 @@ export class Step {
         case 'stop':
           await this.stop(effect.childId);
           break;
-        case 'timer': {
-          const timerId = randomUUID();
-          const dueAt = new Date(Date.now() + effect.delayMs);
-          await this.tx.rows(
-            `INSERT INTO timer (id, workflow_id, send_id, event, due_at, status) VALUES ($1, $2, $3, $4, $5, 'scheduled')`,
-            [timerId, this.row.id, effect.sendId, effect.event, dueAt],
-          );
-          this.ctx.outbox.push(timerEntry({ workflowId: this.row.id, timerId }, dueAt));
-          this.record({ kind: 'timer.set', outcome: 'ok', data: { timerId, sendId: effect.sendId, delayMs: effect.delayMs, dueAt: dueAt.toISOString() } });
+        case 'timer':
+          await this.scheduleTimer(effect.sendId, effect.event, effect.delayMs);
           break;
-        }
         case 'cancelTimer': {
           const cancelled = await this.tx.rows<{ id: string }>(
             `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id = $2 AND status = 'scheduled' RETURNING id`,
@@ -131,6 +126,81 @@ export class Step {
           break;
       }
     }
+  }
+
+  private async scheduleTimer(sendId: string, event: { type: string }, delayMs: number): Promise<void> {
+    const timerId = randomUUID();
+    const dueAt = new Date(Date.now() + delayMs);
+    await this.tx.rows(`INSERT INTO timer (id, workflow_id, send_id, event, due_at, status) VALUES ($1, $2, $3, $4, $5, 'scheduled')`, [
+      timerId,
+      this.row.id,
+      sendId,
+      JSON.stringify(event),
+      dueAt,
+    ]);
+    this.ctx.outbox.push(timerEntry({ workflowId: this.row.id, timerId }, dueAt));
+    this.record({ kind: 'timer.set', outcome: 'ok', data: { timerId, sendId, delayMs, dueAt: dueAt.toISOString() } });
+  }
+
+  /**
+   * Opens the tasks of states just entered and closes those of states just left, by any
+   * path: a completion, a timeout, a cancellation.
+   */
+  async syncTasks(before: AnyMachineSnapshot | null, after: AnyMachineSnapshot): Promise<void> {
+    const left = new Set<unknown>(after._nodes);
+    const had = new Set<unknown>(before?._nodes ?? []);
+    for (const node of before?._nodes ?? []) if (!left.has(node) && taskOf(node)) await this.closeTasks(node.id, 'the state was left');
+    for (const node of after._nodes) {
+      const spec = taskOf(node);
+      if (spec && !had.has(node)) await this.openTask(node.id, spec);
+    }
+  }
+
+  private async openTask(stateId: string, spec: HumanTaskSpec): Promise<void> {
+    const taskId = randomUUID();
+    const dueAt = spec.dueInMs === undefined ? null : new Date(Date.now() + spec.dueInMs);
+    await this.tx.rows(
+      `INSERT INTO human_task (id, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10)`,
+      [taskId, this.row.id, this.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), spec.form ? JSON.stringify(z.toJSONSchema(spec.form, { unrepresentable: 'any', io: 'input' })) : null, !!spec.fourEyes, dueAt],
+    );
+    this.record({ kind: 'task.created', outcome: 'ok', data: { taskId, stateId, title: spec.title, candidateGroups: spec.candidateGroups, dueAt: dueAt?.toISOString() ?? null } });
+    if (spec.dueInMs !== undefined) await this.scheduleTimer(`task:${taskId}:due`, taskTimerEvent('due', taskId), spec.dueInMs);
+    if (spec.escalation) await this.scheduleTimer(`task:${taskId}:escalate`, taskTimerEvent('escalate', taskId), spec.escalation.afterMs);
+  }
+
+  private async closeTasks(stateId: string | null, reason: string): Promise<void> {
+    const closed = await this.tx.rows<{ id: string }>(
+      `UPDATE human_task SET status = 'closed', closed_at = now(), close_reason = $3
+        WHERE workflow_id = $1 AND ($2::text IS NULL OR state_id = $2) AND status = 'open' RETURNING id`,
+      [this.row.id, stateId, reason],
+    );
+    for (const t of closed) {
+      const timers = await this.tx.rows<{ id: string }>(
+        `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id LIKE $2 AND status = 'scheduled' RETURNING id`,
+        [this.row.id, `task:${t.id}:%`],
+      );
+      for (const timer of timers) this.ctx.outbox.push(removeEntry(this.row.id, 'timers', jobIds.timer(timer.id)));
+      this.record({ kind: 'task.closed', outcome: 'ok', reason, data: { taskId: t.id } });
+    }
+  }
+
+  /** A task's own timer: overdue marks it, escalation adds the spec's group to the candidates. */
+  async taskTimerFired(event: { type: string; taskId: string }): Promise<void> {
+    const task = await this.tx.one<{ state_id: string }>(`SELECT state_id FROM human_task WHERE id = $1 AND status = 'open' FOR UPDATE`, [event.taskId]);
+    if (!task) return;
+    if (event.type.endsWith('.due')) {
+      await this.tx.rows(`UPDATE human_task SET overdue = true WHERE id = $1`, [event.taskId]);
+      this.record({ kind: 'task.overdue', outcome: 'ok', data: { taskId: event.taskId } });
+      return;
+    }
+    const group = taskOf(this.definition.machine.getStateNodeById(task.state_id))?.escalation?.group;
+    if (!group) return;
+    await this.tx.rows(
+      `UPDATE human_task SET escalated = true, candidate_groups = CASE WHEN $2 = ANY(candidate_groups) THEN candidate_groups ELSE array_append(candidate_groups, $2) END WHERE id = $1`,
+      [event.taskId, group],
+    );
+    this.record({ kind: 'task.escalated', outcome: 'ok', data: { taskId: event.taskId, group } });
   }
 
   private nextCount(key: string): number {
@@ -299,6 +369,7 @@ export class Step {
       [row.id],
     );
     for (const t of timers) this.ctx.outbox.push(removeEntry(row.id, 'timers', jobIds.timer(t.id)));
+    await this.closeTasks(null, `the workflow ended ${status}`);
     this.record({ kind: `workflow.${status}`, outcome: status === 'completed' ? 'ok' : 'failed', stateAfter: this.snapshot.value, data: { output: row.output ?? null, error: row.error ?? null } }, SYSTEM);
     if (row.parent_id && row.parent_invocation_id) {
       const outcome: ChildOutcome =

@@ -10,6 +10,7 @@ import { serializeError, toView, type InstanceRow, type WorkflowView } from './i
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { restore } from './snapshot';
+import { TASK_TIMER_PREFIX, taskOf } from './human-task';
 import { inTransaction, isTransient, query, type Tx } from './sql';
 import { Step, TxContext } from './step';
 
@@ -158,6 +159,7 @@ export class WorkflowEngine {
       data: { type: definition.type, version: definition.version, parentId: row.parent_id },
     });
     await step.perform(toEngineEffects(actions, definition.machine.id));
+    await step.syncTasks(null, snapshot);
     await step.finish();
     row.snapshot = step.snapshot;
     row.state_value = step.snapshot.value;
@@ -190,6 +192,13 @@ export class WorkflowEngine {
         throw new DomainError('validation_failed', `${event.type} is sent by the engine: use POST /v1/workflows/{id}/cancel`, {
           errors: [{ field: 'type', message: 'reserved for cancellation' }],
         });
+      }
+      for (const node of step.snapshot._nodes) {
+        const spec = taskOf(node);
+        if (spec && Object.values(spec.decisions).includes(event.type)) {
+          const [task] = await step.tx.rows<{ id: string }>(`SELECT id FROM human_task WHERE workflow_id = $1 AND state_id = $2 AND status = 'open'`, [workflowId, node.id]);
+          throw new DomainError('task_required', `${event.type} is decided by completing task ${task?.id ?? '(none open)'}: POST /v1/tasks/{id}/complete`, { taskId: task?.id ?? null });
+        }
       }
       const payloadSchema = step.definition.events?.[event.type];
       if (payloadSchema) {
@@ -293,6 +302,11 @@ export class WorkflowEngine {
         step.record({ kind: 'timer.discarded', outcome: 'discarded', reason: 'the timer was cancelled or already fired', data: { timerId: job.timerId } });
         return;
       }
+      if (timer.event.type.startsWith(TASK_TIMER_PREFIX)) {
+        step.record({ kind: 'timer.fired', outcome: 'ok', data: { timerId: job.timerId, sendId: timer.send_id } });
+        await step.taskTimerFired(timer.event as EventObject & { taskId: string });
+        return;
+      }
       await step.apply(timer.event, 'timer.fired', { data: { timerId: job.timerId, sendId: timer.send_id } });
     });
   }
@@ -372,7 +386,8 @@ export class WorkflowEngine {
     }
   }
 
-  private async withInstance<R extends object = object>(
+  /** One transaction on one locked instance (also the task service's way in). */
+  async withInstance<R extends object = object>(
     workflowId: string,
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,

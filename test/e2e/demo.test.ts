@@ -34,7 +34,13 @@ afterAll(async () => {
 
 test('the demo drives a quarter-scale mix to its ends against the real app, with the ledger balanced', async () => {
   const lines: string[] = [];
-  const result = await runDemo({ apiUrl: api.url, partnersUrl: sandbox.url, scale: 0.25, timeoutMs: 40_000, write: (t) => void lines.push(t) });
+  // The demo works as an operator: it starts, signals and reads history, nothing more.
+  const apiKey = await api.createKey({ id: 'demo-operator', roles: ['operator'] });
+  const reviewerKeys = [
+    await api.createKey({ id: 'demo-reviewer-1', roles: ['reviewer'], groups: ['underwriters', 'fraud-analysts'] }),
+    await api.createKey({ id: 'demo-reviewer-2', roles: ['reviewer'], groups: ['underwriters', 'compliance'] }),
+  ];
+  const result = await runDemo({ apiUrl: api.url, apiKey, reviewerKeys, partnersUrl: sandbox.url, scale: 0.25, timeoutMs: 40_000, write: (t) => void lines.push(t) });
 
   expect({ ok: result.ok, reason: result.reason, open: result.open }).toEqual({ ok: true, reason: null, open: [] });
   expect(result.rows.every((r) => ['completed', 'failed', 'cancelled'].includes(r.status))).toBe(true);

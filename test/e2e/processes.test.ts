@@ -65,7 +65,12 @@ test('fraud-check: a middling score goes to an analyst, whose decision is the ou
   await fraudScore('fraud-e2e', 60);
   await api.request('POST', '/v1/workflows', { type: 'fraud-check', workflowId: 'fraud-e2e', input: examples['fraud-check'] });
   await until('fraud-e2e', (w) => w.status === 'waiting', 'await review');
-  await signal('fraud-e2e', { type: 'review.declined', reviewer: 'analyst-7', note: 'mule pattern' });
+  // The analyst's decision is a task in the fraud-analysts' inbox.
+  const analyst = api.as(await api.createKey({ id: 'analyst-7', roles: ['reviewer'], groups: ['fraud-analysts'] }));
+  const inbox = await analyst('GET', '/v1/tasks?workflow=fraud-e2e&status=open');
+  expect(inbox.body.items).toHaveLength(1);
+  const done = await analyst('POST', `/v1/tasks/${inbox.body.items[0].id}/complete`, { decision: 'decline', data: { note: 'mule pattern' } });
+  expect(done.status).toBe(200);
   expect((await get('fraud-e2e')).output).toMatchObject({ decision: 'declined', score: 60, decidedBy: 'analyst' });
 });
 

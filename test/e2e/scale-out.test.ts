@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -8,6 +9,9 @@ const ROOT = path.join(__dirname, '../..');
 let db: TestDatabase;
 const processes: ChildProcess[] = [];
 let base: string;
+// Admin has every role; the API process creates it from the environment, the workers ignore it.
+const adminKey = `stk_${randomBytes(32).toString('base64url')}`;
+const auth = { authorization: `Bearer ${adminKey}` };
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -31,7 +35,7 @@ function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildPr
 beforeAll(async () => {
   db = await createTestDatabase('scaleout');
   const port = await freePort();
-  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: testPrefix('scaleout'), PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false' };
+  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: testPrefix('scaleout'), PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey };
   startRole('api', env);
   startRole('worker', env);
   startRole('worker', env);
@@ -49,22 +53,22 @@ test('one ROLE=api and two ROLE=worker processes share the work; nothing lives i
   for (const id of ids) {
     const res = await fetch(`${base}/v1/workflows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'demo-transfer', workflowId: id, input: { transferId: id, amount: { value: 100, currency: 'EUR' }, from: 'A', to: 'B', failFirstAttempts: 1 } }),
     });
     expect(res.status).toBe(201);
   }
-  const get = async (id: string) => (await (await fetch(`${base}/v1/workflows/${id}`)).json()) as { status: string; state: string };
+  const get = async (id: string) => (await (await fetch(`${base}/v1/workflows/${id}`, { headers: auth })).json()) as { status: string; state: string };
   await waitFor(async () => (await Promise.all(ids.map(get))).every((w) => w.state === 'awaitingApproval'), 'every transfer to await approval', 60_000, 250);
   for (const id of ids) {
-    const res = await fetch(`${base}/v1/workflows/${id}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'transfer.approved', approver: 'ops' }) });
+    const res = await fetch(`${base}/v1/workflows/${id}/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'transfer.approved', approver: 'ops' }) });
     expect(res.status).toBe(200);
   }
   expect((await Promise.all(ids.map(get))).every((w) => w.status === 'completed')).toBe(true);
 
   const workers = new Set<string>();
   for (const id of ids) {
-    const history = (await (await fetch(`${base}/v1/workflows/${id}/history`)).json()) as { items: { kind: string; data: { worker?: string } }[] };
+    const history = (await (await fetch(`${base}/v1/workflows/${id}/history`, { headers: auth })).json()) as { items: { kind: string; data: { worker?: string } }[] };
     for (const r of history.items) if (r.kind.startsWith('activity.') && r.data?.worker) workers.add(r.data.worker.split('/')[1]);
   }
   // Both worker processes ran attempts, and the API process ran none.

@@ -48,7 +48,7 @@ test('the demo transfer runs end to end: start, retried reservation, approval si
     if (i > 0) expect(r.prevHash).toBe(history[i - 1].hash);
   });
   expect(history[0].prevHash).toBe('0'.repeat(64));
-  expect(history.find((r: any) => r.kind === 'event.received')).toMatchObject({ actor: 'anonymous', origin: { requestId: expect.any(String) } });
+  expect(history.find((r: any) => r.kind === 'event.received')).toMatchObject({ actor: 'principal:admin', origin: { requestId: expect.any(String) } });
 });
 
 test('an event not accepted in the current state is 409 problem+json', async () => {

@@ -2,6 +2,7 @@ import { fraudCheckDefinition } from '../../machines/fraud-check';
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startHarness, USER, type Harness } from '../support/harness';
+import { signalOrDecide } from '../support/decide';
 import type { EventObject } from 'xstate';
 
 let sandbox: RunningSandbox;
@@ -48,20 +49,24 @@ test('a middling score waits for an analyst, whose approval decides', async () =
   const id = await start('fc-review');
   const waiting = await h.until(id, ['waiting']);
   expect(waiting.state).toBe('awaitingReview');
-  await h.runtime.engine.signal(id, { type: 'review.approved', reviewer: 'analyst-7', note: 'known merchant' } as EventObject, USER);
+  // The analyst's decision is the completion of the review task.
+  await signalOrDecide(h, id, { type: 'review.approved', reviewer: 'analyst-7', note: 'known merchant' } as EventObject, USER);
   const done = await h.until(id, ['completed', 'failed']);
   expect(done.output).toEqual({ decision: 'approved', score: 55, decidedBy: 'analyst' });
   expect(done.context).toMatchObject({ reviewer: 'analyst-7', note: 'known merchant' });
-  const kinds = (await h.history(id)).map((r) => r.kind);
-  expect(kinds).toContain('timer.cancelled');
-  expect(kinds).not.toContain('timer.fired');
+  const history = await h.history(id);
+  const machineTimers = history.filter((r) => r.kind.startsWith('timer.') && !String(r.data?.sendId ?? '').startsWith('task:'));
+  expect(machineTimers.map((r) => r.kind)).toContain('timer.cancelled');
+  expect(machineTimers.map((r) => r.kind)).not.toContain('timer.fired');
+  expect(history.find((r) => r.kind === 'task.completed')).toMatchObject({ actor: 'principal:analyst-7' });
 });
 
-test('a review signal with an invalid payload is refused', async () => {
+test('a review decision with an invalid form is refused, and a signal cannot bypass the task', async () => {
   await scoreWillBe('fc-invalid', 50);
   const id = await start('fc-invalid');
   await h.until(id, ['waiting']);
-  await expect(h.runtime.engine.signal(id, { type: 'review.approved', reviewer: '' } as EventObject, USER)).rejects.toMatchObject({ code: 'validation_failed' });
+  await expect(signalOrDecide(h, id, { type: 'review.approved', reviewer: 'analyst-2', note: 5 } as EventObject, USER)).rejects.toMatchObject({ code: 'validation_failed' });
+  await expect(h.runtime.engine.signal(id, { type: 'review.approved', reviewer: 'analyst-2' } as EventObject, USER)).rejects.toMatchObject({ code: 'task_required' });
   expect((await h.get(id)).state).toBe('awaitingReview');
 });
 
@@ -71,7 +76,7 @@ test('when the review SLA lapses the transaction is declined', async () => {
   const done = await h.until(id, ['completed', 'failed']);
   expect(done.output).toEqual({ decision: 'declined', score: 60, decidedBy: 'sla' });
   const history = await h.history(id);
-  const set = history.find((r) => r.kind === 'timer.set');
+  const set = history.find((r) => r.kind === 'timer.set' && !String(r.data.sendId).startsWith('task:'));
   expect(set.data.delayMs).toBe(300);
   expect(history.map((r) => r.kind)).toContain('timer.fired');
   // Too late: the decision is made.

@@ -3,6 +3,7 @@ import { kycVerificationDefinition } from '../../machines/kyc-verification';
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startHarness, USER, type Harness } from '../support/harness';
+import { signalOrDecide } from '../support/decide';
 import { waitFor } from '../support/env';
 
 let sandbox: RunningSandbox;
@@ -27,7 +28,8 @@ const applicant = (id: string, extra: Record<string, unknown> = {}) => ({ applic
 
 const start = async (workflowId: string, input: unknown) => (await h.runtime.engine.start({ type: 'kyc-verification', workflowId, input }, USER)).workflow;
 /** A client's signal: its payload rides next to `type`. */
-const send = (id: string, type: string, payload: Record<string, unknown> = {}) => h.runtime.engine.signal(id, { type, ...payload }, USER);
+// Review decisions are tasks: completed by a reviewer of the task's groups, other events are signals.
+const send = (id: string, type: string, payload: Record<string, unknown> = {}) => signalOrDecide(h, id, { type, ...payload }, USER);
 const inState = (id: string, state: unknown) =>
   waitFor(async () => {
     const w = await h.get(id);

@@ -5,6 +5,7 @@ import type { LoanApprovalInput } from '../../machines/loan-approval/loan-approv
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startHarness, USER, type Harness } from '../support/harness';
+import { signalOrDecide } from '../support/decide';
 import { waitFor } from '../support/env';
 import { ensureAccount, paymentSettlementStandinDefinition } from '../model/loan-approval.scenario';
 
@@ -51,7 +52,8 @@ async function apply(id: string, score: number | null, extra: Partial<LoanApprov
 }
 
 /** A client's signal: its payload rides next to `type`. */
-const send = (id: string, type: string, payload: Record<string, unknown> = {}) => h.runtime.engine.signal(id, { type, ...payload }, USER);
+// Review decisions are tasks: completed by a reviewer of the task's groups, other events are signals.
+const send = (id: string, type: string, payload: Record<string, unknown> = {}) => signalOrDecide(h, id, { type, ...payload }, USER);
 const inState = (id: string, state: unknown) =>
   waitFor(async () => {
     const w = await h.get(id);

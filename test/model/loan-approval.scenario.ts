@@ -109,6 +109,7 @@ const paymentId = `${input.applicationId}-disbursement`;
 const refused = { name: 'PartnerRejectedError', message: 'the partner refused the request (422)' };
 const signal = (type: string, payload: Record<string, unknown> = {}): EventObject => ({ type, ...payload });
 const underwriter = { underwriter: 'underwriter-3', note: 'income verified by payslips' };
+const secondUnderwriter = { underwriter: 'underwriter-4', note: 'second pair of eyes' };
 
 function eventsFor(s: AnyMachineSnapshot): EventObject[] {
   if (s.matches('verifyingIdentity')) return Object.values(kycOutputs).map((o) => doneEvent('kycVerification', o));
@@ -116,6 +117,7 @@ function eventsFor(s: AnyMachineSnapshot): EventObject[] {
     return [...Object.values(creditScores).map((score) => doneEvent('pullCreditReport', { score })), errorEvent('pullCreditReport', refused)];
   }
   if (s.matches('underwriting')) return [signal('underwriting.approved', underwriter), signal('underwriting.declined', underwriter), ...timerEvents(s)];
+  if (s.matches('secondApproval')) return [signal('underwriting.secondApproved', secondUnderwriter), signal('underwriting.secondDeclined', secondUnderwriter)];
   if (s.matches('awaitingAcceptance')) {
     return [signal('offer.accepted'), signal('offer.declined', { reason: 'found a cheaper loan' }), signal('cancellation.requested'), ...timerEvents(s)];
   }
@@ -176,7 +178,8 @@ export const loanApprovalScenario: ModelScenario = {
     );
     return [loan, kyc, payment];
   },
-  inputs: [input],
+  // A large loan takes the second-approval branch after underwriting.
+  inputs: [input, { ...input, applicationId: 'LOAN-MODEL-LARGE', amount: { value: 9_000_000, currency: 'EUR' } }],
   events: eventsFor,
   prepare: async (start, ctx) => {
     const loan = start as LoanApprovalInput;

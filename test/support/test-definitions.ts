@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { z } from 'zod';
-import { activity, defineWorkflow, effect, NonRetryableError, type ActivityContext } from '../../src/engine';
+import { activity, defineWorkflow, effect, humanTask, NonRetryableError, type ActivityContext } from '../../src/engine';
 
 /** Every activity attempt the test process ran: key, attempt number, and what it was given. */
 export const attempts: { activity: string; idempotencyKey: string; attempt: number; aborted?: boolean }[] = [];
@@ -359,3 +359,59 @@ export const quirks = defineWorkflow({
 });
 
 export const allTestDefinitions = [flaky, guarded, approval, loop, child, parent, counter, sponsor, slow, quirks];
+
+// --- human tasks: a review, a second approval by someone else, an escalation ---------------
+const reviewMachine = setup({
+  types: {
+    context: {} as { reviewer?: string; secondReviewer?: string },
+    events: {} as
+      | { type: 'review.approved'; reviewer: string; note: string }
+      | { type: 'review.declined'; reviewer: string; note: string }
+      | { type: 'secondReview.approved'; reviewer: string }
+      | { type: 'secondReview.declined'; reviewer: string },
+  },
+}).createMachine({
+  id: 'tasks',
+  initial: 'review',
+  context: {},
+  states: {
+    review: {
+      meta: {
+        task: humanTask({
+          title: 'Review the application',
+          candidateGroups: ['underwriters'],
+          decisions: { approve: 'review.approved', decline: 'review.declined' },
+          form: z.object({ note: z.string().min(1) }),
+          principalField: 'reviewer',
+          dueInMs: 200,
+          escalation: { afterMs: 300, group: 'senior-underwriters' },
+          fourEyes: {},
+        }),
+      },
+      on: {
+        'review.approved': { target: 'secondReview', actions: assign({ reviewer: ({ event }) => event.reviewer }) },
+        'review.declined': 'declined',
+      },
+    },
+    secondReview: {
+      meta: {
+        task: humanTask({
+          title: 'Second approval',
+          candidateGroups: ['underwriters'],
+          decisions: { approve: 'secondReview.approved', decline: 'secondReview.declined' },
+          principalField: 'reviewer',
+          fourEyes: { distinctFrom: ['tasks.review'] },
+        }),
+      },
+      on: {
+        'secondReview.approved': { target: 'approved', actions: assign({ secondReviewer: ({ event }) => event.reviewer }) },
+        'secondReview.declined': 'declined',
+      },
+    },
+    approved: { type: 'final' },
+    declined: { type: 'final' },
+  },
+  output: ({ context }) => ({ reviewer: context.reviewer ?? null, secondReviewer: context.secondReviewer ?? null }),
+});
+
+export const reviewed = defineWorkflow({ type: 'test-reviewed', version: 1, machine: reviewMachine, input: z.object({}), exampleInput: {} });

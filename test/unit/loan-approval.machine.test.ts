@@ -11,6 +11,7 @@ const config: LoanApprovalConfig = {
   autoApproveMaxAmount: { EUR: 2_000_000 },
   underwritingSlaMs: 1_000,
   offerExpiryMs: 5_000,
+  secondApprovalAbove: { EUR: 10_000_000 },
 };
 // Pure transitions never run the children: these are only the machine objects the loan invokes.
 const children = {

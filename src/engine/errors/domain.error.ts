@@ -7,9 +7,17 @@ export type DomainErrorCode =
   | 'event_not_accepted'
   | 'workflow_terminal'
   | 'cancellation_refused'
+  | 'task_not_found'
+  | 'task_not_open'
+  | 'task_claimed'
+  | 'task_forbidden'
+  | 'four_eyes_violation'
+  | 'task_required'
   | 'idempotency_key_in_flight'
   | 'idempotency_key_reused'
-  | 'definition_invalid';
+  | 'definition_invalid'
+  | 'unauthenticated'
+  | 'forbidden';
 
 export interface FieldError {
   field: string;

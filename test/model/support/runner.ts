@@ -6,6 +6,7 @@ import { query } from '../../../src/engine/sql';
 import { SandboxClient } from '../../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server';
 import { startHarness, type Harness } from '../../support/harness';
+import { signalOrDecide } from '../../support/decide';
 import { planCoverage, type CoveragePlan, type ModelPath } from './coverage';
 import type { ModelScenario } from './scenario';
 
@@ -76,7 +77,7 @@ async function runPath(h: Harness, partners: SandboxClient, scenario: ModelScena
         if (err.code !== 'cancellation_refused') throw err;
       });
     }
-    else if (!event.type.startsWith('xstate.')) await h.runtime.engine.signal(workflowId, event, ACTOR);
+    else if (!event.type.startsWith('xstate.')) await signalOrDecide(h, workflowId, event, ACTOR);
     await expectState(h, workflowId, state, i + 1, path.steps.slice(0, i + 1).map((s) => s.event.type));
   }
 }

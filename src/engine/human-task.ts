@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+
+/**
+ * A person's step, declared in a state's `meta.task`. Entering the state opens a task;
+ * leaving it by any path closes it; completing it delivers `decisions[decision]` to the
+ * workflow, with the form's data and the deciding principal's id in `principalField`.
+ */
+export interface HumanTaskSpec {
+  title: string;
+  /** Reviewer groups that may claim and complete the task. */
+  candidateGroups: string[];
+  /** Decision name → the event type its completion delivers. */
+  decisions: Record<string, string>;
+  /** The decision's data, validated on completion (400 listing the field errors). */
+  form?: z.ZodType;
+  /** The event member that carries the deciding principal's id (default `decidedBy`). */
+  principalField?: string;
+  /** After this long the task is listed overdue. */
+  dueInMs?: number;
+  /** After `afterMs` the group joins the candidates (the task escalates). */
+  escalation?: { afterMs: number; group: string };
+  /**
+   * Maker-checker: the principal who started the workflow may not decide, nor one who
+   * completed a task of any state listed in `distinctFrom` (a second approval).
+   */
+  fourEyes?: { distinctFrom?: string[] };
+}
+
+/** Declares a state's task: `meta: { task: humanTask({...}) }`. */
+export function humanTask(spec: HumanTaskSpec): HumanTaskSpec {
+  return spec;
+}
+
+export const TASK_TIMER_PREFIX = 'statera.task.';
+
+export type TaskTimerKind = 'due' | 'escalate';
+
+export function taskTimerEvent(kind: TaskTimerKind, taskId: string): { type: string; taskId: string } {
+  return { type: `${TASK_TIMER_PREFIX}${kind}`, taskId };
+}
+
+export function taskOf(node: { meta?: unknown }): HumanTaskSpec | undefined {
+  return (node.meta as { task?: HumanTaskSpec } | undefined)?.task;
+}

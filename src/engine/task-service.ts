@@ -1,0 +1,141 @@
+import type { DataSource } from 'typeorm';
+import { DomainError } from './errors/domain.error';
+import type { Actor } from './history';
+import { taskOf, type HumanTaskSpec } from './human-task';
+import { query } from './sql';
+import type { Step } from './step';
+import type { WorkflowEngine } from './workflow-engine';
+
+/** Who works on a task: the engine needs the id, the groups, and whether they may do anything. */
+export interface TaskWorker {
+  id: string;
+  groups: string[];
+  isAdmin: boolean;
+}
+
+interface TaskRow {
+  id: string;
+  workflow_id: string;
+  state_id: string;
+  status: string;
+  candidate_groups: string[];
+  claimed_by: string | null;
+  close_reason: string | null;
+}
+
+/**
+ * Claim, complete and reassign human tasks. Each runs in the task's workflow transaction:
+ * completing records the decision and delivers its event in the same commit, so a decision
+ * is applied once even when a hundred arrive together.
+ */
+export class TaskService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly engine: WorkflowEngine,
+  ) {}
+
+  async complete(taskId: string, decision: string, data: unknown, who: TaskWorker, actor: Actor): Promise<void> {
+    const { refusal } = await this.onTask(taskId, actor, async (step, task, spec) => {
+      this.mayWork(task, who);
+      const eventType = spec.decisions[decision];
+      if (!eventType) {
+        throw new DomainError('validation_failed', `decision must be one of ${Object.keys(spec.decisions).join(', ')}`, {
+          errors: [{ field: 'decision', message: `one of ${Object.keys(spec.decisions).join(', ')}` }],
+        });
+      }
+      const parsed = spec.form ? spec.form.safeParse(data ?? {}) : { success: true as const, data: data ?? {} };
+      if (!parsed.success) {
+        throw new DomainError('validation_failed', 'the decision data does not match the task form', {
+          errors: parsed.error.issues.map((i) => ({ field: ['data', ...i.path.map(String)].join('.'), message: i.message })),
+        });
+      }
+      const refusal = await this.fourEyesRefusal(step, task, spec, actor, who);
+      if (refusal) {
+        step.record({ kind: 'task.refused', outcome: 'rejected', reason: refusal, data: { taskId, decision, by: who.id } });
+        return { refusal };
+      }
+      await step.tx.rows(`UPDATE human_task SET status = 'completed', completed_by = $2, decision = $3, data = $4, closed_at = now() WHERE id = $1`, [
+        taskId,
+        who.id,
+        decision,
+        JSON.stringify(parsed.data),
+      ]);
+      step.record({ kind: 'task.completed', outcome: 'ok', data: { taskId, decision, by: who.id } });
+      const event = { ...(parsed.data as object), type: eventType, [spec.principalField ?? 'decidedBy']: who.id };
+      if (!(await step.apply(event, 'event.received', { data: { taskId } }))) {
+        throw new DomainError('event_not_accepted', `the workflow does not accept ${eventType} now`, { taskId });
+      }
+      return { refusal: undefined };
+    });
+    if (refusal) throw new DomainError('four_eyes_violation', refusal, { taskId });
+  }
+
+  async claim(taskId: string, who: TaskWorker, actor: Actor): Promise<void> {
+    await this.onTask(taskId, actor, async (step, task) => {
+      this.mayWork(task, who);
+      if (task.claimed_by === who.id) return {};
+      await step.tx.rows(`UPDATE human_task SET claimed_by = $2 WHERE id = $1`, [taskId, who.id]);
+      step.record({ kind: 'task.claimed', outcome: 'ok', data: { taskId, by: who.id } });
+      return {};
+    });
+  }
+
+  async unclaim(taskId: string, who: TaskWorker, actor: Actor): Promise<void> {
+    await this.onTask(taskId, actor, async (step, task) => {
+      if (task.claimed_by !== who.id && !who.isAdmin) throw new DomainError('task_claimed', `the task is claimed by ${task.claimed_by ?? 'nobody'}`, { taskId });
+      await step.tx.rows(`UPDATE human_task SET claimed_by = NULL WHERE id = $1`, [taskId]);
+      step.record({ kind: 'task.unclaimed', outcome: 'ok', data: { taskId, by: who.id } });
+      return {};
+    });
+  }
+
+  /** An admin hands the task to someone (or to nobody). */
+  async reassign(taskId: string, assignee: string | null, actor: Actor): Promise<void> {
+    await this.onTask(taskId, actor, async (step) => {
+      await step.tx.rows(`UPDATE human_task SET claimed_by = $2 WHERE id = $1`, [taskId, assignee]);
+      step.record({ kind: 'task.reassigned', outcome: 'ok', data: { taskId, assignee } });
+      return {};
+    });
+  }
+
+  private async onTask<R extends object>(taskId: string, actor: Actor, fn: (step: Step, task: TaskRow, spec: HumanTaskSpec) => Promise<R>): Promise<R> {
+    const [found] = await query<{ workflow_id: string }>(this.db, 'SELECT workflow_id FROM human_task WHERE id = $1', [taskId]);
+    if (!found) throw new DomainError('task_not_found', `no task ${taskId}`, { taskId });
+    return this.engine.withInstance(found.workflow_id, actor, async (step) => {
+      const task = await step.tx.one<TaskRow>('SELECT * FROM human_task WHERE id = $1 FOR UPDATE', [taskId]);
+      if (!task || task.status !== 'open') {
+        throw new DomainError('task_not_open', task?.status === 'completed' ? 'the task is already completed' : `the task is closed: ${task?.close_reason ?? 'gone'}`, {
+          taskId,
+          taskStatus: task?.status,
+        });
+      }
+      const spec = taskOf(step.definition.machine.getStateNodeById(task.state_id));
+      if (!spec) throw new DomainError('task_not_open', 'the task belongs to a state that no longer declares one', { taskId });
+      return fn(step, task, spec);
+    });
+  }
+
+  private mayWork(task: TaskRow, who: TaskWorker): void {
+    if (!who.isAdmin && !task.candidate_groups.some((g) => who.groups.includes(g))) {
+      throw new DomainError('task_forbidden', `the task is for ${task.candidate_groups.join(', ')}`, { taskId: task.id, candidateGroups: task.candidate_groups });
+    }
+    if (task.claimed_by && task.claimed_by !== who.id && !who.isAdmin) {
+      throw new DomainError('task_claimed', `the task is claimed by ${task.claimed_by}`, { taskId: task.id });
+    }
+  }
+
+  private async fourEyesRefusal(step: Step, task: TaskRow, spec: HumanTaskSpec, actor: Actor, who: TaskWorker): Promise<string | undefined> {
+    if (!spec.fourEyes) return undefined;
+    const started = await step.tx.one<{ actor: string }>(`SELECT actor FROM workflow_history WHERE workflow_id = $1 AND seq = 1`, [task.workflow_id]);
+    if (started?.actor === actor.actor) return 'four eyes: a principal may not decide a workflow they started';
+    const earlier = spec.fourEyes.distinctFrom ?? [];
+    if (earlier.length > 0) {
+      const firsts = await step.tx.rows<{ completed_by: string }>(
+        `SELECT completed_by FROM human_task WHERE workflow_id = $1 AND state_id = ANY($2) AND status = 'completed'`,
+        [task.workflow_id, earlier],
+      );
+      if (firsts.some((f) => f.completed_by === who.id)) return 'four eyes: the second approval must come from someone other than the first approver';
+    }
+    return undefined;
+  }
+}

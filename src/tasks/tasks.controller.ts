@@ -1,0 +1,98 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { Roles } from '../auth/roles.decorator';
+import { requestPrincipal } from '../auth/request-principal';
+import type { Principal } from '../auth/principal';
+import type { TaskService, TaskWorker } from '../engine/task-service';
+import { actorOf } from '../api/request-actor';
+import { parseOrThrow } from '../api/validation';
+import type { TaskQueries } from './task-queries';
+
+export const TASK_SERVICE = Symbol('TaskService');
+export const TASK_QUERIES = Symbol('TaskQueries');
+
+const taskId = z.string().uuid('not a task id');
+const listSchema = z.strictObject({
+  group: z.string().optional(),
+  assignee: z.string().optional(),
+  status: z.enum(['open', 'completed', 'closed']).optional(),
+  workflow: z.string().optional(),
+  type: z.string().optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});
+const completeSchema = z.strictObject({ decision: z.string().min(1), data: z.record(z.string(), z.unknown()).optional() });
+const reassignSchema = z.strictObject({ assignee: z.string().min(1).nullable() });
+
+function worker(p: Principal): TaskWorker {
+  return { id: p.id, groups: p.groups, isAdmin: p.roles.includes('admin') };
+}
+
+/** Reviewers see their groups' tasks; operators, auditors and admins see all. */
+function visibleGroups(p: Principal): string[] | undefined {
+  return p.roles.some((r) => r === 'admin' || r === 'operator' || r === 'auditor') ? undefined : p.groups;
+}
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@Controller('v1/tasks')
+export class TasksController {
+  constructor(
+    @Inject(TASK_SERVICE) private readonly tasks: TaskService,
+    @Inject(TASK_QUERIES) private readonly queries: TaskQueries,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The task inbox: filters group, assignee, status, workflow, type, overdue; cursor pagination' })
+  list(@Query() q: unknown, @Req() req: Request) {
+    const principal = requestPrincipal(req)!;
+    return this.queries.list({ ...parseOrThrow(listSchema, q), visibleToGroups: visibleGroups(principal) });
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @Req() req: Request) {
+    return this.queries.get(parseOrThrow(taskId, id, 'id'), visibleGroups(requestPrincipal(req)!));
+  }
+
+  @Post(':id/claim')
+  @HttpCode(200)
+  @Roles('reviewer')
+  async claim(@Param('id') id: string, @Req() req: Request) {
+    const tid = parseOrThrow(taskId, id, 'id');
+    await this.tasks.claim(tid, worker(requestPrincipal(req)!), actorOf(req));
+    return this.queries.get(tid);
+  }
+
+  @Post(':id/unclaim')
+  @HttpCode(200)
+  @Roles('reviewer')
+  async unclaim(@Param('id') id: string, @Req() req: Request) {
+    const tid = parseOrThrow(taskId, id, 'id');
+    await this.tasks.unclaim(tid, worker(requestPrincipal(req)!), actorOf(req));
+    return this.queries.get(tid);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Decide: {decision, data} validated against the task form; delivers the decision to the workflow in the same transaction' })
+  @ApiBody({ schema: { type: 'object', required: ['decision'], properties: { decision: { type: 'string' }, data: { type: 'object' } } } })
+  async complete(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+    const tid = parseOrThrow(taskId, id, 'id');
+    const { decision, data } = parseOrThrow(completeSchema, body);
+    await this.tasks.complete(tid, decision, data ?? {}, worker(requestPrincipal(req)!), actorOf(req));
+    return this.queries.get(tid);
+  }
+
+  @Post(':id/reassign')
+  @HttpCode(200)
+  @Roles('admin')
+  async reassign(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+    const tid = parseOrThrow(taskId, id, 'id');
+    await this.tasks.reassign(tid, parseOrThrow(reassignSchema, body).assignee, actorOf(req));
+    return this.queries.get(tid);
+  }
+}

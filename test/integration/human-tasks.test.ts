@@ -1,0 +1,94 @@
+import { reviewed } from '../support/test-definitions';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/env';
+import { TaskService } from '../../src/engine/task-service';
+import { query } from '../../src/engine/sql';
+
+let h: Harness;
+let tasks: TaskService;
+const as = (id: string, groups = ['underwriters']) => ({ who: { id, groups, isAdmin: false }, actor: { actor: `principal:${id}` } });
+const STARTER = { actor: 'principal:ops-1' };
+
+beforeAll(async () => {
+  h = await startHarness('tasks', [reviewed]);
+  tasks = new TaskService(h.db.dataSource, h.runtime.engine);
+});
+afterAll(() => h.close());
+
+async function openTask(workflowId: string, stateId: string): Promise<string> {
+  return waitFor(async () => {
+    const [t] = await query(h.db.dataSource, `SELECT id FROM human_task WHERE workflow_id = $1 AND state_id = $2 AND status = 'open'`, [workflowId, stateId]);
+    return t?.id as string | undefined;
+  }, `an open task in ${stateId}`);
+}
+
+test('entering a state opens its task; completing it delivers the decision; a second approver is someone else', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-1', input: {} }, STARTER);
+  const first = await openTask('rev-1', 'tasks.review');
+  const r1 = as('reviewer-1');
+  await tasks.claim(first, r1.who, r1.actor);
+  await tasks.complete(first, 'approve', { note: 'income verified' }, r1.who, r1.actor);
+  const second = await openTask('rev-1', 'tasks.secondReview');
+  // The same approver twice: refused with the rule, and recorded.
+  await expect(tasks.complete(second, 'approve', {}, r1.who, r1.actor)).rejects.toMatchObject({ code: 'four_eyes_violation' });
+  const r2 = as('reviewer-2');
+  await tasks.complete(second, 'approve', {}, r2.who, r2.actor);
+  const done = await h.get('rev-1');
+  expect(done).toMatchObject({ status: 'completed', state: 'approved', output: { reviewer: 'reviewer-1', secondReviewer: 'reviewer-2' } });
+  const history = await h.history('rev-1');
+  expect(history.find((r) => r.kind === 'task.refused')).toMatchObject({ outcome: 'rejected', actor: 'principal:reviewer-1', reason: expect.stringMatching(/second approval/) });
+  expect(history.filter((r) => r.kind === 'task.completed').map((r) => r.actor)).toEqual(['principal:reviewer-1', 'principal:reviewer-2']);
+});
+
+test('the principal who started a workflow may not decide its task; another group may not either; a bad form is 400', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-2', input: {} }, { actor: 'principal:reviewer-1' });
+  const task = await openTask('rev-2', 'tasks.review');
+  const self = as('reviewer-1');
+  await expect(tasks.complete(task, 'approve', { note: 'mine' }, self.who, self.actor)).rejects.toMatchObject({ code: 'four_eyes_violation', message: expect.stringMatching(/started/) });
+  const outsider = as('analyst-9', ['fraud-analysts']);
+  await expect(tasks.complete(task, 'approve', { note: 'x' }, outsider.who, outsider.actor)).rejects.toMatchObject({ code: 'task_forbidden' });
+  const other = as('reviewer-2');
+  await expect(tasks.complete(task, 'approve', { note: '' }, other.who, other.actor)).rejects.toMatchObject({ code: 'validation_failed', details: { errors: [{ field: 'data.note' }] } });
+  await expect(tasks.complete(task, 'maybe', { note: 'x' }, other.who, other.actor)).rejects.toMatchObject({ code: 'validation_failed' });
+  await expect(h.runtime.engine.signal('rev-2', { type: 'review.approved', reviewer: 'x', note: 'y' } as never, STARTER)).rejects.toMatchObject({ code: 'task_required' });
+});
+
+test('a task escalates after its delay and is marked overdue', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-3', input: {} }, STARTER);
+  const task = await openTask('rev-3', 'tasks.review');
+  const row = await waitFor(async () => {
+    const [t] = await query(h.db.dataSource, `SELECT * FROM human_task WHERE id = $1`, [task]);
+    return t.escalated ? t : undefined;
+  }, 'the escalation');
+  expect(row.candidate_groups).toEqual(['underwriters', 'senior-underwriters']);
+  expect(row.overdue).toBe(true);
+  const senior = as('lead-1', ['senior-underwriters']);
+  await tasks.complete(task, 'decline', { note: 'not for us' }, senior.who, senior.actor);
+  expect((await h.get('rev-3')).state).toBe('declined');
+});
+
+test('cancelling the workflow closes its task; completing it then is 409', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-4', input: {} }, STARTER);
+  const task = await openTask('rev-4', 'tasks.review');
+  await h.runtime.engine.cancel('rev-4', STARTER);
+  const [row] = await query(h.db.dataSource, `SELECT status, close_reason FROM human_task WHERE id = $1`, [task]);
+  expect(row).toEqual({ status: 'closed', close_reason: 'the workflow ended cancelled' });
+  const r = as('reviewer-2');
+  await expect(tasks.complete(task, 'approve', { note: 'late' }, r.who, r.actor)).rejects.toMatchObject({ code: 'task_not_open' });
+});
+
+test('100 concurrent completions of one task produce exactly one decision', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-5', input: {} }, STARTER);
+  const task = await openTask('rev-5', 'tasks.review');
+  const results = await Promise.allSettled(
+    Array.from({ length: 100 }, (_, i) => {
+      const r = as(`reviewer-${i}`);
+      return tasks.complete(task, i % 2 ? 'approve' : 'decline', { note: `from ${i}` }, r.who, r.actor);
+    }),
+  );
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'task_not_open' });
+  const history = await h.history('rev-5');
+  expect(history.filter((r) => r.kind === 'task.completed')).toHaveLength(1);
+  expect(history.filter((r) => r.kind === 'event.received' && r.outcome === 'accepted')).toHaveLength(1);
+});
