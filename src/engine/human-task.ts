@@ -17,6 +17,8 @@ export interface HumanTaskSpec {
   principalField?: string;
   /** After this long the task is listed overdue. */
   dueInMs?: number;
+  /** After this long, if still open, a reminder is recorded (and listed for the candidates). */
+  reminderInMs?: number;
   /** After `afterMs` the group joins the candidates (the task escalates). */
   escalation?: { afterMs: number; group: string };
   /**
@@ -33,7 +35,7 @@ export function humanTask(spec: HumanTaskSpec): HumanTaskSpec {
 
 export const TASK_TIMER_PREFIX = 'statera.task.';
 
-export type TaskTimerKind = 'due' | 'escalate';
+export type TaskTimerKind = 'due' | 'remind' | 'escalate';
 
 export function taskTimerEvent(kind: TaskTimerKind, taskId: string): { type: string; taskId: string } {
   return { type: `${TASK_TIMER_PREFIX}${kind}`, taskId };

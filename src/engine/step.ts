@@ -166,6 +166,7 @@ export class Step {
     );
     this.record({ kind: 'task.created', outcome: 'ok', data: { taskId, stateId, title: spec.title, candidateGroups: spec.candidateGroups, dueAt: dueAt?.toISOString() ?? null } });
     if (spec.dueInMs !== undefined) await this.scheduleTimer(`task:${taskId}:due`, taskTimerEvent('due', taskId), spec.dueInMs);
+    if (spec.reminderInMs !== undefined) await this.scheduleTimer(`task:${taskId}:remind`, taskTimerEvent('remind', taskId), spec.reminderInMs);
     if (spec.escalation) await this.scheduleTimer(`task:${taskId}:escalate`, taskTimerEvent('escalate', taskId), spec.escalation.afterMs);
   }
 
@@ -192,6 +193,10 @@ export class Step {
     if (event.type.endsWith('.due')) {
       await this.tx.rows(`UPDATE human_task SET overdue = true WHERE id = $1`, [event.taskId]);
       this.record({ kind: 'task.overdue', outcome: 'ok', data: { taskId: event.taskId } });
+      return;
+    }
+    if (event.type.endsWith('.remind')) {
+      this.record({ kind: 'task.reminded', outcome: 'ok', data: { taskId: event.taskId } });
       return;
     }
     const group = taskOf(this.definition.machine.getStateNodeById(task.state_id))?.escalation?.group;

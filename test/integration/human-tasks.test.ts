@@ -53,7 +53,7 @@ test('the principal who started a workflow may not decide its task; another grou
   await expect(h.runtime.engine.signal('rev-2', { type: 'review.approved', reviewer: 'x', note: 'y' } as never, STARTER)).rejects.toMatchObject({ code: 'task_required' });
 });
 
-test('a task escalates after its delay and is marked overdue', async () => {
+test('a task is reminded, marked overdue and escalated on its durable timers', async () => {
   await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-3', input: {} }, STARTER);
   const task = await openTask('rev-3', 'tasks.review');
   const row = await waitFor(async () => {
@@ -62,6 +62,8 @@ test('a task escalates after its delay and is marked overdue', async () => {
   }, 'the escalation');
   expect(row.candidate_groups).toEqual(['underwriters', 'senior-underwriters']);
   expect(row.overdue).toBe(true);
+  const kinds = (await h.history('rev-3')).map((r) => r.kind);
+  expect(kinds.filter((k) => k.startsWith('task.'))).toEqual(['task.created', 'task.reminded', 'task.overdue', 'task.escalated']);
   const senior = as('lead-1', ['senior-underwriters']);
   await tasks.complete(task, 'decline', { note: 'not for us' }, senior.who, senior.actor);
   expect((await h.get('rev-3')).state).toBe('declined');

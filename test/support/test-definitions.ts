@@ -384,6 +384,7 @@ const reviewMachine = setup({
           form: z.object({ note: z.string().min(1) }),
           principalField: 'reviewer',
           dueInMs: 200,
+          reminderInMs: 100,
           escalation: { afterMs: 300, group: 'senior-underwriters' },
           fourEyes: {},
         }),
