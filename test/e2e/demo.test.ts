@@ -1,36 +1,18 @@
-import { fraudCheckDefinition } from '../../machines/fraud-check';
-import { kycVerificationDefinition } from '../../machines/kyc-verification';
-import { loanApprovalDefinition } from '../../machines/loan-approval';
-import { paymentSettlementDefinition } from '../../machines/payment-settlement';
-import { tradeExecutionDefinition } from '../../machines/trade-execution';
-import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
 import { runDemo } from '../../src/demo/run-demo';
-import { SandboxClient } from '../../src/sandbox/client';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import { startHttpApp, type HttpHarness } from '../support/http-app';
+import type { SandboxClient } from '../../src/sandbox/client';
+import type { HttpHarness } from '../support/http-app';
+import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
 
-let sandbox: RunningSandbox;
+let app: ProcessesApp;
 let partners: SandboxClient;
 let api: HttpHarness;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
-  await seedDemoAccounts(partners);
-  const deps = { partners };
-  const fraudCheck = fraudCheckDefinition(deps);
-  const kyc = kycVerificationDefinition(deps);
-  const payment = paymentSettlementDefinition(deps, {}, { fraudCheck: fraudCheck.machine });
-  const loan = loanApprovalDefinition(deps, {}, { kycVerification: kyc.machine, paymentSettlement: payment.machine });
-  // The only wait no person or partner can end: T+1 is a second here.
-  const trade = tradeExecutionDefinition(deps, { settlementLagMs: 1000 });
-  api = await startHttpApp('demo', [], { definitions: [fraudCheck, kyc, payment, loan, trade] });
+  app = await startProcessesApp('demo', { 'trade-execution': { settlementLagMs: 1000 } });
+  ({ api, partners } = app);
 }, 60_000);
 
-afterAll(async () => {
-  await api?.close();
-  await sandbox?.close();
-});
+afterAll(() => app?.close());
 
 test('the demo drives a quarter-scale mix to its ends against the real app, with the ledger balanced', async () => {
   const lines: string[] = [];
@@ -40,7 +22,7 @@ test('the demo drives a quarter-scale mix to its ends against the real app, with
     await api.createKey({ id: 'demo-reviewer-1', roles: ['reviewer'], groups: ['underwriters', 'fraud-analysts'] }),
     await api.createKey({ id: 'demo-reviewer-2', roles: ['reviewer'], groups: ['underwriters', 'compliance'] }),
   ];
-  const result = await runDemo({ apiUrl: api.url, apiKey, reviewerKeys, partnersUrl: sandbox.url, scale: 0.25, timeoutMs: 40_000, write: (t) => void lines.push(t) });
+  const result = await runDemo({ apiUrl: api.url, apiKey, reviewerKeys, partnersUrl: app.sandbox.url, scale: 0.25, timeoutMs: 40_000, write: (t) => void lines.push(t) });
 
   expect({ ok: result.ok, reason: result.reason, open: result.open }).toEqual({ ok: true, reason: null, open: [] });
   expect(result.rows.every((r) => ['completed', 'failed', 'cancelled'].includes(r.status))).toBe(true);

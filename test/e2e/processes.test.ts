@@ -1,39 +1,21 @@
-import { fraudCheckDefinition } from '../../machines/fraud-check';
-import { kycVerificationDefinition } from '../../machines/kyc-verification';
-import { loanApprovalDefinition } from '../../machines/loan-approval';
-import { paymentSettlementDefinition } from '../../machines/payment-settlement';
-import { tradeExecutionDefinition } from '../../machines/trade-execution';
-import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
-import { SandboxClient } from '../../src/sandbox/client';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import { startHttpApp, type HttpHarness } from '../support/http-app';
+import type { SandboxClient } from '../../src/sandbox/client';
+import type { HttpHarness } from '../support/http-app';
+import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
 import { waitFor } from '../support/env';
 
-let sandbox: RunningSandbox;
+let app: ProcessesApp;
 let partners: SandboxClient;
 let api: HttpHarness;
 let examples: Record<string, any>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
-  await seedDemoAccounts(partners);
-  const deps = { partners };
-  const fraudCheck = fraudCheckDefinition(deps);
-  const kyc = kycVerificationDefinition(deps);
-  const payment = paymentSettlementDefinition(deps, {}, { fraudCheck: fraudCheck.machine });
-  const loan = loanApprovalDefinition(deps, {}, { kycVerification: kyc.machine, paymentSettlement: payment.machine });
-  // T+1 in a test is a second.
-  const trade = tradeExecutionDefinition(deps, { settlementLagMs: 1000 });
-  api = await startHttpApp('processes', [], { definitions: [fraudCheck, kyc, payment, loan, trade] });
+  app = await startProcessesApp('processes', { 'trade-execution': { settlementLagMs: 1000 } });
+  ({ api, partners } = app);
   const defs = await api.request('GET', '/v1/definitions');
   examples = Object.fromEntries(defs.body.items.map((d: any) => [d.type, d.exampleInput]));
 }, 60_000);
 
-afterAll(async () => {
-  await api?.close();
-  await sandbox?.close();
-});
+afterAll(() => app?.close());
 
 const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
 const until = (id: string, what: (w: any) => boolean, label: string) => waitFor(async () => {

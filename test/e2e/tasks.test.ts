@@ -1,30 +1,17 @@
-import { fraudCheckDefinition } from '../../machines/fraud-check';
-import { kycVerificationDefinition } from '../../machines/kyc-verification';
-import { loanApprovalDefinition } from '../../machines/loan-approval';
-import { paymentSettlementDefinition } from '../../machines/payment-settlement';
-import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
-import { SandboxClient } from '../../src/sandbox/client';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
-import { startHttpApp, type HttpHarness, type RequestFn } from '../support/http-app';
+import type { SandboxClient } from '../../src/sandbox/client';
+import type { HttpHarness, RequestFn } from '../support/http-app';
+import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
 import { waitFor } from '../support/env';
 
-let sandbox: RunningSandbox;
+let app: ProcessesApp;
 let partners: SandboxClient;
 let api: HttpHarness;
 let example: any;
 const as: Record<string, RequestFn> = {};
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
-  await seedDemoAccounts(partners);
-  const deps = { partners };
-  // Escalation after 1 s, decline by SLA only after a minute.
-  const fraudCheck = fraudCheckDefinition(deps, { reviewSlaMs: 2000 });
-  const kyc = kycVerificationDefinition(deps);
-  const payment = paymentSettlementDefinition(deps, {}, { fraudCheck: fraudCheck.machine });
-  const loan = loanApprovalDefinition(deps, {}, { kycVerification: kyc.machine, paymentSettlement: payment.machine });
-  api = await startHttpApp('tasks_http', [], { definitions: [fraudCheck, kyc, payment, loan] });
+  app = await startProcessesApp('tasks_http', { 'fraud-check': { reviewSlaMs: 2000 } });
+  ({ api, partners } = app);
   for (const [id, roles, groups] of [
     ['ops-1', ['operator'], []],
     ['uw-1', ['reviewer'], ['underwriters']],
@@ -38,10 +25,7 @@ beforeAll(async () => {
   example = (await api.request('GET', '/v1/definitions/loan-approval/1')).body.exampleInput;
 }, 60_000);
 
-afterAll(async () => {
-  await api?.close();
-  await sandbox?.close();
-});
+afterAll(() => app?.close());
 
 const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
 const until = (id: string, what: (w: any) => boolean, label: string) => waitFor(async () => {
