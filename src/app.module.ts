@@ -9,6 +9,7 @@ import { TaskQueries } from './tasks/task-queries';
 import { TASK_QUERIES, TASK_SERVICE, TasksController } from './tasks/tasks.controller';
 import { WorkflowsController } from './api/workflows.controller';
 import { AdminController, authProviders } from './auth/auth.providers';
+import { AuditController } from './audit/audit.controller';
 import type { AppConfig } from './config/config';
 import type { WorkflowDefinition } from './engine/definition';
 import { EngineRuntime } from './engine/runtime';
@@ -39,7 +40,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
-      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController] : [],
+      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController] : [],
       providers: [
         {
           provide: RUNTIME,

@@ -126,3 +126,17 @@ test('100 concurrent completions of one task produce exactly one decision', asyn
   expect(history.filter((r: any) => r.kind === 'task.completed')).toHaveLength(1);
   expect(history.filter((r: any) => r.kind === 'event.received' && r.outcome === 'accepted')).toHaveLength(1);
 });
+
+test('an admin reassigns a claimed task; only the assignee may then decide', async () => {
+  await startLoan('loan-reassign', as['ops-1']);
+  const task = await openTask(as['uw-1'], 'loan-reassign');
+  expect((await as['uw-1']('POST', `/v1/tasks/${task.id}/claim`)).status).toBe(200);
+  expect((await as['uw-1']('POST', `/v1/tasks/${task.id}/reassign`, { assignee: 'uw-2' })).status).toBe(403);
+  const moved = await api.request('POST', `/v1/tasks/${task.id}/reassign`, { assignee: 'uw-2' });
+  expect(moved.status).toBe(200);
+  expect(moved.body.claimedBy).toBe('uw-2');
+  expect((await as['uw-1']('GET', `/v1/tasks?assignee=uw-2&status=open`)).body.items.map((t: any) => t.id)).toContain(task.id);
+  expect((await as['uw-1']('POST', `/v1/tasks/${task.id}/complete`, { decision: 'decline' })).status).toBe(409);
+  expect((await as['uw-2']('POST', `/v1/tasks/${task.id}/complete`, { decision: 'decline', data: { note: 'debt ratio' } })).status).toBe(200);
+  expect((await until('loan-reassign', (w) => w.status === 'completed', 'declined')).output).toMatchObject({ outcome: 'declined' });
+});
