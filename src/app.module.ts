@@ -39,7 +39,7 @@ export class AppModule {
     const serveHttp = config.ROLE !== 'worker';
     return {
       module: AppModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.APP_DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
       controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController] : [],
       providers: [
         {

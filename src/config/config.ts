@@ -7,6 +7,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/statera'),
+  /** The application's connection; default: DATABASE_URL as the role `statera_app` the migrations create. */
+  APP_DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(20),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('statera'),
@@ -31,7 +33,7 @@ const schema = z.object({
   ),
 });
 
-export type AppConfig = z.infer<typeof schema> & { PARTNERS_URL: string };
+export type AppConfig = z.infer<typeof schema> & { PARTNERS_URL: string; APP_DATABASE_URL: string };
 
 /** Reads and validates the environment; a bad value stops the process with the variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -40,5 +42,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
   }
-  return { ...parsed.data, PARTNERS_URL: parsed.data.PARTNERS_URL ?? `http://127.0.0.1:${parsed.data.SANDBOX_PORT}` };
+  return {
+    ...parsed.data,
+    PARTNERS_URL: parsed.data.PARTNERS_URL ?? `http://127.0.0.1:${parsed.data.SANDBOX_PORT}`,
+    APP_DATABASE_URL: parsed.data.APP_DATABASE_URL ?? applicationUrl(parsed.data.DATABASE_URL),
+  };
+}
+
+/** The application's own connection: the owner's URL as the role that may only insert and read history. */
+export function applicationUrl(ownerUrl: string, role = 'statera_app'): string {
+  const u = new URL(ownerUrl);
+  u.username = role;
+  u.password = '';
+  return u.toString();
 }

@@ -3,8 +3,9 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';
 import { Principals1764200000000 } from './migrations/1764200000000-principals';
 import { HumanTasks1764300000000 } from './migrations/1764300000000-human-tasks';
+import { ApplicationRole1764400000000 } from './migrations/1764400000000-application-role';
 
-export const MIGRATIONS = [InitialSchema1764100000000, Principals1764200000000, HumanTasks1764300000000];
+export const MIGRATIONS = [InitialSchema1764100000000, Principals1764200000000, HumanTasks1764300000000, ApplicationRole1764400000000];
 
 export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   return {
@@ -61,3 +62,4 @@ export async function migrate(dataSource: DataSource): Promise<void> {
     await runner.release();
   }
 }
+
