@@ -10,6 +10,7 @@ import { TASK_QUERIES, TASK_SERVICE, TasksController } from './tasks/tasks.contr
 import { WorkflowsController } from './api/workflows.controller';
 import { AdminController, authProviders } from './auth/auth.providers';
 import { AuditController } from './audit/audit.controller';
+import { DiagramsController } from './diagrams/diagrams.controller';
 import type { AppConfig } from './config/config';
 import type { WorkflowDefinition } from './engine/definition';
 import { EngineRuntime } from './engine/runtime';
@@ -40,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.APP_DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
-      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController] : [],
+      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController] : [],
       providers: [
         {
           provide: RUNTIME,

@@ -1,0 +1,51 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { QUERIES, REGISTRY } from '../api/tokens';
+import { instanceIdSchema, parseOrThrow } from '../api/validation';
+import type { DefinitionRegistry } from '../engine/registry';
+import type { WorkflowQueries } from '../persistence/workflow-queries';
+import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './render';
+
+const formatSchema = z.enum(['mermaid', 'svg']).default('svg');
+
+const CONTENT_TYPES: Record<DiagramFormat, string> = {
+  mermaid: 'text/vnd.mermaid; charset=utf-8',
+  svg: 'image/svg+xml; charset=utf-8',
+};
+
+/** Statechart diagrams generated from the registered machines at request time; any authenticated role. */
+@ApiTags('diagrams')
+@ApiBearerAuth()
+@Controller('v1')
+export class DiagramsController {
+  constructor(
+    @Inject(REGISTRY) private readonly registry: DefinitionRegistry,
+    @Inject(QUERIES) private readonly queries: WorkflowQueries,
+  ) {}
+
+  @Get('definitions/:type/:version/diagram')
+  @ApiOperation({ summary: "A definition's statechart: states, transitions, guards, delays, activities with retry policies, human tasks" })
+  @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
+  @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
+  async definition(@Param('type') type: string, @Param('version') version: string, @Query('format') format: unknown, @Res() res: Response) {
+    const f = parseOrThrow(formatSchema, format, 'format');
+    const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
+    const body = await renderDiagram(this.registry.get(type, v), f);
+    res.status(200).type(CONTENT_TYPES[f]).send(body);
+  }
+
+  @Get('workflows/:id/diagram')
+  @ApiOperation({ summary: "An instance's statechart with its visited path and current state marked" })
+  @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
+  @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
+  async workflow(@Param('id') id: string, @Query('format') format: unknown, @Res() res: Response) {
+    const f = parseOrThrow(formatSchema, format, 'format');
+    const wid = parseOrThrow(instanceIdSchema, id, 'id');
+    const view = await this.queries.get(wid);
+    const history = await this.queries.history(wid);
+    const body = await renderDiagram(this.registry.get(view.type, view.definitionVersion), f, { history, state: view.state });
+    res.status(200).type(CONTENT_TYPES[f]).send(body);
+  }
+}

@@ -1,0 +1,34 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createDefinitions } from '../../machines';
+import { SandboxClient } from '../sandbox/client';
+import { renderDiagram } from './render';
+
+/** `npm run diagrams [outDir]`: the SVG and Mermaid of every definition, generated from the machines. */
+export async function writeDiagrams(outDir: string): Promise<string[]> {
+  // The partners client is only needed to build the definitions: nothing is called.
+  const definitions = createDefinitions({ partners: new SandboxClient({ baseUrl: 'http://127.0.0.1:4010' }) });
+  await mkdir(outDir, { recursive: true });
+  const written: string[] = [];
+  for (const d of definitions) {
+    for (const [format, ext] of [['svg', 'svg'], ['mermaid', 'mmd']] as const) {
+      const file = join(outDir, `${d.type}-v${d.version}.${ext}`);
+      await writeFile(file, await renderDiagram(d, format));
+      written.push(file);
+    }
+  }
+  return written;
+}
+
+if (require.main === module) {
+  const outDir = resolve(process.argv[2] ?? 'diagrams');
+  writeDiagrams(outDir).then(
+    (files) => {
+      for (const f of files) console.log(f);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

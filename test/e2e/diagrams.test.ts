@@ -1,0 +1,71 @@
+import type { HttpHarness } from '../support/http-app';
+import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
+import { waitFor } from '../support/env';
+import { stopSvgRenderer } from '../../src/diagrams/svg';
+
+let app: ProcessesApp;
+let api: HttpHarness;
+
+beforeAll(async () => {
+  app = await startProcessesApp('diagrams');
+  api = app.api;
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await stopSvgRenderer();
+});
+
+/** Graphviz writes `-` in attributes as `&#45;`. */
+const graphvizUnescape = (svg: string) => svg.replace(/&#45;/g, '-');
+
+/** The `class` attribute of the SVG group with this id. */
+function svgClass(svg: string, id: string): string | undefined {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`<g id="${escaped}" class="([^"]*)"`).exec(graphvizUnescape(svg))?.[1];
+}
+
+test('a definition diagram in both formats; 404 for an unknown definition, 400 for a bad format', async () => {
+  const mermaid = await api.request('GET', '/v1/definitions/fraud-check/1/diagram?format=mermaid');
+  expect(mermaid.status).toBe(200);
+  expect(mermaid.headers.get('content-type')).toMatch(/^text\/vnd\.mermaid/);
+  expect(mermaid.body).toMatch(/^stateDiagram-v2/);
+  expect(mermaid.body).toContain('after 4 h (reviewSla)');
+  const svg = await api.request('GET', '/v1/definitions/fraud-check/1/diagram?format=svg');
+  expect(svg.status).toBe(200);
+  expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  expect(svgClass(svg.body, 'state:fraud-check.approved')).toContain('final');
+  expect((await api.request('GET', '/v1/definitions/no-such/1/diagram')).status).toBe(404);
+  const bad = await api.request('GET', '/v1/definitions/fraud-check/1/diagram?format=png');
+  expect(bad.status).toBe(400);
+  expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect((await api.request('GET', '/v1/workflows/nobody/diagram')).status).toBe(404);
+  expect((await api.as(null)('GET', '/v1/definitions/fraud-check/1/diagram')).status).toBe(401);
+});
+
+test("a workflow's diagram marks its visited path and its current state", async () => {
+  await app.partners.admin.script('fraud', [{ match: { idempotencyKeyPrefix: 'diagram-fraud' }, outcome: 'ok', body: { score: 60 } }]);
+  const examples = (await api.request('GET', '/v1/definitions/fraud-check/1')).body.exampleInput;
+  expect((await api.request('POST', '/v1/workflows', { type: 'fraud-check', workflowId: 'diagram-fraud', input: examples })).status).toBe(201);
+  await waitFor(async () => ((await api.request('GET', '/v1/workflows/diagram-fraud')).body.state === 'awaitingReview' ? true : undefined), 'await review', 30_000, 100);
+
+  const viewer = api.as(await api.createKey({ id: 'viewer-1', roles: ['auditor'] }));
+  const mermaid = await viewer('GET', '/v1/workflows/diagram-fraud/diagram?format=mermaid');
+  expect(mermaid.status).toBe(200);
+  expect(mermaid.headers.get('content-type')).toMatch(/^text\/vnd\.mermaid/);
+  const classLines = (mermaid.body as string).split('\n').filter((l) => l.trim().startsWith('class '));
+  expect(classLines).toContain('  class s_awaitingReview current');
+  expect(classLines).toContain('  class s_scoring visited');
+  expect(classLines.join('\n')).not.toMatch(/s_approved|s_declined/);
+
+  const svg = await viewer('GET', '/v1/workflows/diagram-fraud/diagram?format=svg');
+  expect(svg.status).toBe(200);
+  expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  expect(svgClass(svg.body, 'state:fraud-check.awaitingReview')!.split(' ')).toContain('current');
+  expect(svgClass(svg.body, 'state:fraud-check.scoring')!.split(' ')).toContain('visited');
+  expect(svgClass(svg.body, 'state:fraud-check.approved')!.split(' ')).not.toEqual(expect.arrayContaining(['visited']));
+  expect(svgClass(svg.body, 'state:fraud-check.approved')!.split(' ')).not.toContain('current');
+  // The transition taken (scoring → awaitingReview) is coloured; the others are not.
+  expect(graphvizUnescape(svg.body)).toMatch(/<g id="transition:e\d+:fraud-check\.awaitingReview" class="edge transition visited"/);
+  expect(graphvizUnescape(svg.body)).not.toMatch(/<g id="transition:e\d+:fraud-check\.approved" class="edge transition visited"/);
+});
