@@ -1,7 +1,6 @@
 import type { SandboxClient } from '../../src/sandbox/client';
 import type { HttpHarness } from '../support/http-app';
 import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
-import { waitFor } from '../support/env';
 
 let app: ProcessesApp;
 let partners: SandboxClient;
@@ -17,11 +16,8 @@ beforeAll(async () => {
 
 afterAll(() => app?.close());
 
-const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
-const until = (id: string, what: (w: any) => boolean, label: string) => waitFor(async () => {
-  const w = await get(id);
-  return what(w) ? w : undefined;
-}, `${id}: ${label}`, 30_000, 100);
+const get = (id: string) => app.get(id);
+const until = (id: string, what: (w: any) => boolean, label: string) => app.until(id, what, label);
 const signal = async (id: string, event: Record<string, unknown>) => {
   const res = await api.request('POST', `/v1/workflows/${encodeURIComponent(id)}/events`, event);
   expect({ id, event: event.type, status: res.status, body: res.status === 200 ? undefined : res.body }).toMatchObject({ status: 200 });

@@ -27,11 +27,8 @@ beforeAll(async () => {
 
 afterAll(() => app?.close());
 
-const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
-const until = (id: string, what: (w: any) => boolean, label: string) => waitFor(async () => {
-  const w = await get(id);
-  return what(w) ? w : undefined;
-}, `${id}: ${label}`, 30_000, 100);
+const get = (id: string) => app.get(id);
+const until = (id: string, what: (w: any) => boolean, label: string) => app.until(id, what, label);
 async function openTask(who: RequestFn, workflowId: string): Promise<any> {
   return waitFor(async () => (await who('GET', `/v1/tasks?workflow=${encodeURIComponent(workflowId)}&status=open`)).body.items?.[0], `an open task of ${workflowId}`);
 }

@@ -3,11 +3,16 @@ import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startHttpApp, type HttpHarness } from './http-app';
+import { waitFor } from './env';
 
 export interface ProcessesApp {
   api: HttpHarness;
   sandbox: RunningSandbox;
   partners: SandboxClient;
+  /** GET /v1/workflows/{id} as the admin. */
+  get(id: string): Promise<any>;
+  /** Polls the workflow until `what` holds (30 s at most). */
+  until(id: string, what: (w: any) => boolean, label: string): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -17,10 +22,17 @@ export async function startProcessesApp(label: string, configs: ProcessConfigs =
   const partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
   await seedDemoAccounts(partners);
   const api = await startHttpApp(label, [], { definitions: createDefinitions({ partners }, configs) });
+  const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
   return {
     api,
     sandbox,
     partners,
+    get,
+    until: (id, what, label) =>
+      waitFor(async () => {
+        const w = await get(id);
+        return what(w) ? w : undefined;
+      }, `${id}: ${label}`, 30_000, 100),
     async close() {
       await api.close();
       await sandbox.close();
