@@ -6,6 +6,7 @@ import { QUERIES, REGISTRY } from '../api/tokens';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
 import type { DefinitionRegistry } from '../engine/registry';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
+import { complianceReport } from './report';
 import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './render';
 
 const formatSchema = z.enum(['mermaid', 'svg']).default('svg');
@@ -34,6 +35,16 @@ export class DiagramsController {
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
     const body = await renderDiagram(this.registry.get(type, v), f);
     res.status(200).type(CONTENT_TYPES[f]).send(body);
+  }
+
+  @Get('definitions/:type/:version/report')
+  @ApiOperation({ summary: 'A printable compliance report: the diagram, every state and transition, every path to a final state, changes from the previous version' })
+  @ApiProduces('text/html')
+  async report(@Param('type') type: string, @Param('version') version: string, @Res() res: Response) {
+    const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
+    const definition = this.registry.get(type, v);
+    const previous = this.registry.all().filter((d) => d.type === type && d.version < v).pop();
+    res.status(200).type('text/html; charset=utf-8').send(await complianceReport(definition, previous));
   }
 
   @Get('workflows/:id/diagram')

@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { createDefinitions } from '../../machines';
 import { SandboxClient } from '../sandbox/client';
 import { renderDiagram } from './render';
+import { complianceReport } from './report';
 
-/** `npm run diagrams [outDir]`: the SVG and Mermaid of every definition, generated from the machines. */
+/** `npm run diagrams [outDir]`: the SVG, Mermaid and compliance report of every definition, generated from the machines. */
 export async function writeDiagrams(outDir: string): Promise<string[]> {
   // The partners client is only needed to build the definitions: nothing is called.
   const definitions = createDefinitions({ partners: new SandboxClient({ baseUrl: 'http://127.0.0.1:4010' }) });
@@ -16,6 +17,10 @@ export async function writeDiagrams(outDir: string): Promise<string[]> {
       await writeFile(file, await renderDiagram(d, format));
       written.push(file);
     }
+    const report = join(outDir, `${d.type}-v${d.version}.html`);
+    const previous = definitions.filter((p) => p.type === d.type && p.version < d.version).pop();
+    await writeFile(report, await complianceReport(d, previous));
+    written.push(report);
   }
   return written;
 }

@@ -69,3 +69,19 @@ test("a workflow's diagram marks its visited path and its current state", async 
   expect(graphvizUnescape(svg.body)).toMatch(/<g id="transition:e\d+:fraud-check\.awaitingReview" class="edge transition visited"/);
   expect(graphvizUnescape(svg.body)).not.toMatch(/<g id="transition:e\d+:fraud-check\.approved" class="edge transition visited"/);
 });
+
+test('the compliance report: diagram, every state and transition, every path to a final state, changes', async () => {
+  const res = await api.request('GET', '/v1/definitions/demo-transfer/1/report');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  const html = res.body as string;
+  expect(html).toContain('<svg');
+  for (const state of ['reserving', 'awaitingApproval', 'completed', 'rejected', 'expired', 'cancelled']) expect(html).toContain(`<td>${state}</td>`);
+  expect(html).toContain('after 10 min (approvalTimeout)');
+  // The five paths from the start to a final state, one list item each.
+  expect(html.match(/<li data-final=/g)).toHaveLength(5);
+  expect(html).toContain('First version');
+  const loan = (await api.request('GET', '/v1/definitions/loan-approval/1/report')).body as string;
+  expect(loan).toContain('Second approval of a large loan');
+  expect((await api.request('GET', '/v1/definitions/nope/1/report')).status).toBe(404);
+});
