@@ -1,4 +1,5 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { runMachine } from '../support/machine-run';
+import { initialTransition, transition, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from '../../src/engine/action-adapter';
 import {
   createKycVerificationMachine,
@@ -30,16 +31,7 @@ const screening = {
   pep: done('screenApplicant', { result: 'pep', lists: ['SANDBOX-PEP'] }),
 };
 
-/** Runs the events from the start; returns the last snapshot and the engine effects of the last step. */
-function run(input: KycVerificationInput, ...events: EventObject[]): { s: AnyMachineSnapshot; effects: EngineEffect[] } {
-  let [s, actions] = initialTransition(machine, input);
-  for (const event of events) {
-    const [next, nextActions] = transition(machine, s, event as never);
-    expect(next).not.toBe(s); // every event here must be accepted
-    [s, actions] = [next, nextActions];
-  }
-  return { s, effects: toEngineEffects(actions as never, machine.id) };
-}
+const run = (input: KycVerificationInput, ...events: EventObject[]) => runMachine(machine, input, ...events);
 
 const named = (effects: EngineEffect[]) => effects.filter((e) => e.kind === 'effect');
 

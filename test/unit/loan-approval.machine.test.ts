@@ -1,5 +1,6 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
-import { toEngineEffects, type EngineEffect } from '../../src/engine/action-adapter';
+import { runMachine } from '../support/machine-run';
+import { initialTransition, transition, type EventObject } from 'xstate';
+import type { EngineEffect } from '../../src/engine/action-adapter';
 import { SandboxClient } from '../../src/sandbox/client';
 import { createKycVerificationMachine, defaultKycVerificationConfig } from '../../machines/kyc-verification/kyc-verification.machine';
 import { createLoanApprovalMachine, defaultLoanApprovalConfig, type LoanApprovalConfig, type LoanApprovalInput } from '../../machines/loan-approval/loan-approval.machine';
@@ -39,15 +40,7 @@ const credit = (score: number) => done('pullCreditReport', { score });
 const settlement = (outcome: 'settled' | 'failed') => done('paymentSettlement', { outcome, paymentId: 'LOAN-1-disbursement' });
 const offerAccepted = signal('offer.accepted');
 
-function run(input: LoanApprovalInput, ...events: EventObject[]): { s: AnyMachineSnapshot; effects: EngineEffect[] } {
-  let [s, actions] = initialTransition(machine, input);
-  for (const event of events) {
-    const [next, nextActions] = transition(machine, s, event as never);
-    expect(next).not.toBe(s); // every event here must be accepted
-    [s, actions] = [next, nextActions];
-  }
-  return { s, effects: toEngineEffects(actions as never, machine.id) };
-}
+const run = (input: LoanApprovalInput, ...events: EventObject[]) => runMachine(machine, input, ...events);
 
 const named = (effects: EngineEffect[]) => effects.filter((e) => e.kind === 'effect').map((e) => e as Extract<EngineEffect, { kind: 'effect' }>);
 const offerWithdrawn = (reason: string) => ({ kind: 'effect', name: 'withdrawOffer', params: { applicationId: 'LOAN-1', applicantId: 'CUST-1', reason } });
