@@ -44,3 +44,16 @@ export function taskTimerEvent(kind: TaskTimerKind, taskId: string): { type: str
 export function taskOf(node: { meta?: unknown }): HumanTaskSpec | undefined {
   return (node.meta as { task?: HumanTaskSpec } | undefined)?.task;
 }
+
+const declaresTasks = new WeakMap<object, boolean>();
+
+/** Whether any state of the machine declares a task: an instance of one that does not needs no task rows closed. */
+export function machineHasTasks(machine: { root: unknown }): boolean {
+  let found = declaresTasks.get(machine);
+  if (found === undefined) {
+    const walk = (node: any): boolean => taskOf(node) !== undefined || Object.values(node.states ?? {}).some(walk);
+    found = walk(machine.root);
+    declaresTasks.set(machine, found);
+  }
+  return found;
+}

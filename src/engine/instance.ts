@@ -9,6 +9,10 @@ export interface InstanceRow {
   business_key: string | null;
   status: WorkflowStatus;
   state_value: unknown;
+  /** Every active state as a dotted path, ancestors included. */
+  state_paths: string[];
+  /** When each active state was entered: path → ISO time. */
+  state_entered: Record<string, string>;
   snapshot: any;
   version: number;
   input: unknown;

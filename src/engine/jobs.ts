@@ -17,11 +17,14 @@ export interface ActivityJob {
   idempotencyKey: string;
   /** Attempts already made before this job was (re)sent. */
   attemptsBefore: number;
+  /** W3C trace context of the transaction that scheduled it (absent when re-sent by the sweeper). */
+  trace?: Record<string, string>;
 }
 
 export interface TimerJob {
   workflowId: string;
   timerId: string;
+  trace?: Record<string, string>;
 }
 
 export interface EffectJob {

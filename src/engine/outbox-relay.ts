@@ -29,6 +29,10 @@ export interface SweepReport {
  * outstanding activity, timer and effect is sent again. Job ids make both harmless.
  */
 export class OutboxRelay implements OutboxDispatcher {
+  private readonly sent: string[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly db: DataSource,
     private readonly queues: QueueSet,
@@ -43,11 +47,37 @@ export class OutboxRelay implements OutboxDispatcher {
   async dispatchCommitted(rows: (OutboxEntry & { id: string })[]): Promise<void> {
     try {
       await this.send(rows);
-      await query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      this.markSent(rows.map((r) => r.id));
     } catch (err) {
       // The transition is committed; the sweeper sends these rows once Redis answers again.
       this.options.log('outbox dispatch deferred to the sweeper', { error: (err as Error).message, rows: rows.length });
     }
+  }
+
+  /**
+   * Rows sent to BullMQ are marked in batches, one UPDATE for every few milliseconds of
+   * traffic instead of one per transaction. A mark lost to a crash only means the sweeper
+   * sends the row again after the grace period, which the job id makes a no-op.
+   */
+  private markSent(ids: string[]): void {
+    this.sent.push(...ids);
+    if (this.sent.length >= 500) void this.flushSent();
+    else this.flushTimer ??= setTimeout(() => void this.flushSent(), 20);
+  }
+
+  /** Writes the pending marks now (at shutdown, and before the sweeper reads the outbox). */
+  flushSent(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const ids = this.sent.splice(0);
+    if (ids.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(() =>
+      query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]).then(
+        () => undefined,
+        (err) => this.options.log('outbox marks deferred to the sweeper', { error: (err as Error).message, rows: ids.length }),
+      ),
+    );
+    return this.flushing;
   }
 
   /** Sends to BullMQ, giving up after a bound: a Redis that does not answer must not hold a request or a transaction. */
@@ -75,6 +105,7 @@ export class OutboxRelay implements OutboxDispatcher {
   }
 
   async sweep(): Promise<SweepReport> {
+    await this.flushSent();
     const redispatched = await this.redispatchPending();
     let recovered: number;
     if (!(await this.bounded(this.queues.connection.exists(this.epochKey)))) {

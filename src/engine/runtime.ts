@@ -5,6 +5,7 @@ import { OutboxRelay, type RelayOptions } from './outbox-relay';
 import { QueueSet } from './queues';
 import { DefinitionRegistry } from './registry';
 import { EngineWorkers, type WorkerOptions } from './workers';
+import type { EngineTelemetry } from './telemetry';
 import { WorkflowEngine } from './workflow-engine';
 
 export interface RuntimeOptions {
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
   relay?: Partial<Omit<RelayOptions, 'log'>>;
   worker?: Partial<Omit<WorkerOptions, 'log'>>;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Told of every committed step, activity attempt and fired timer (metrics). */
+  telemetry?: EngineTelemetry;
 }
 
 /** The engine with its queues, workers and sweeper, started and stopped as one. */
@@ -56,6 +59,7 @@ export class EngineRuntime {
     });
     this.engine = new WorkflowEngine(options.dataSource, this.registry, this.relay, {
       idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
+      telemetry: options.telemetry,
     });
     if (options.workers) {
       this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
@@ -96,6 +100,7 @@ export class EngineRuntime {
     clearTimeout(this.sweepTimer);
     await this.sweeping;
     await this.workers?.close();
+    await this.relay.flushSent();
     if (this.redis.status === 'ready') {
       await this.queues.close();
       await this.redis.quit().catch(() => undefined);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
-import { z } from 'zod';
 import { DomainError } from './errors/domain.error';
-import { taskOf, taskTimerEvent, type HumanTaskSpec } from './human-task';
+import { machineHasTasks } from './human-task';
+import { writeInstance } from './instance-write';
 import { HistoryChain, SYSTEM, type Actor, type NewRecord } from './history';
 import { serializeError, type InstanceRow } from './instance';
 import {
@@ -20,11 +20,31 @@ import {
 import type { DefinitionRegistry } from './registry';
 import { persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from './snapshot';
 import type { Tx } from './sql';
+import { closeTasks, syncTasks, taskTimerFired, type TaskHost } from './step-tasks';
+import type { StepObservation } from './telemetry';
 
 /** State shared by every instance touched in one transaction (a parent and the children it starts). */
 export class TxContext {
   readonly outbox: OutboxEntry[] = [];
-  constructor(readonly tx: Tx) {}
+  /** Told to telemetry after the commit, with the transaction's duration. */
+  readonly observations: Omit<StepObservation, 'durationMs'>[] = [];
+  /** Timers applied in this transaction, for their lateness once committed. */
+  readonly firedTimers: { workflowId: string; type: string; version: number; dueAt: Date }[] = [];
+  /** Outbox rows already written, with their ids, in order. */
+  readonly written: (OutboxEntry & { id: string })[] = [];
+
+  /** `trace`: the W3C trace context of the transaction, carried in every job it adds. */
+  constructor(
+    readonly tx: Tx,
+    private readonly trace: Record<string, string> = {},
+  ) {}
+
+  /** The entries not yet written, emptied, each add carrying the trace context. */
+  takeOutbox(): OutboxEntry[] {
+    const entries = this.outbox.splice(0);
+    if (!this.trace.traceparent) return entries;
+    return entries.map((e) => (e.op === 'add' && e.payload.data ? { ...e, payload: { ...e.payload, data: { ...(e.payload.data as object), trace: this.trace } } } : e));
+  }
 }
 
 export type SpawnChild = (
@@ -40,10 +60,12 @@ export type SpawnChild = (
  * performs the effects it asks for as rows (activity, timer, effect, outbox) and history,
  * then writes the instance row. Nothing here runs an activity or touches Redis.
  */
-export class Step {
+export class Step implements TaskHost {
   readonly chain: HistoryChain;
   snapshot: AnyMachineSnapshot;
   private transitions = 0;
+  /** Invocations whose row this transaction already settled (their result is the event being applied). */
+  private readonly settled = new Set<string>();
   private forcedStatus?: WorkflowStatus;
   private failure?: unknown;
 
@@ -128,7 +150,7 @@ export class Step {
     }
   }
 
-  private async scheduleTimer(sendId: string, event: { type: string }, delayMs: number): Promise<void> {
+  async scheduleTimer(sendId: string, event: { type: string }, delayMs: number): Promise<void> {
     const timerId = randomUUID();
     const dueAt = new Date(Date.now() + delayMs);
     await this.tx.rows(`INSERT INTO timer (id, workflow_id, send_id, event, due_at, status) VALUES ($1, $2, $3, $4, $5, 'scheduled')`, [
@@ -142,70 +164,22 @@ export class Step {
     this.record({ kind: 'timer.set', outcome: 'ok', data: { timerId, sendId, delayMs, dueAt: dueAt.toISOString() } });
   }
 
-  /**
-   * Opens the tasks of states just entered and closes those of states just left, by any
-   * path: a completion, a timeout, a cancellation.
-   */
+  /** Opens the tasks of states just entered and closes those of states just left (see step-tasks.ts). */
   async syncTasks(before: AnyMachineSnapshot | null, after: AnyMachineSnapshot): Promise<void> {
-    const left = new Set<unknown>(after._nodes);
-    const had = new Set<unknown>(before?._nodes ?? []);
-    for (const node of before?._nodes ?? []) if (!left.has(node) && taskOf(node)) await this.closeTasks(node.id, 'the state was left');
-    for (const node of after._nodes) {
-      const spec = taskOf(node);
-      if (spec && !had.has(node)) await this.openTask(node.id, spec);
-    }
+    if (machineHasTasks(this.definition.machine)) await syncTasks(this, before, after);
   }
 
-  private async openTask(stateId: string, spec: HumanTaskSpec): Promise<void> {
-    const taskId = randomUUID();
-    const dueAt = spec.dueInMs === undefined ? null : new Date(Date.now() + spec.dueInMs);
-    await this.tx.rows(
-      `INSERT INTO human_task (id, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10)`,
-      [taskId, this.row.id, this.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), spec.form ? JSON.stringify(z.toJSONSchema(spec.form, { unrepresentable: 'any', io: 'input' })) : null, !!spec.fourEyes, dueAt],
-    );
-    this.record({ kind: 'task.created', outcome: 'ok', data: { taskId, stateId, title: spec.title, candidateGroups: spec.candidateGroups, dueAt: dueAt?.toISOString() ?? null } });
-    if (spec.dueInMs !== undefined) await this.scheduleTimer(`task:${taskId}:due`, taskTimerEvent('due', taskId), spec.dueInMs);
-    if (spec.reminderInMs !== undefined) await this.scheduleTimer(`task:${taskId}:remind`, taskTimerEvent('remind', taskId), spec.reminderInMs);
-    if (spec.escalation) await this.scheduleTimer(`task:${taskId}:escalate`, taskTimerEvent('escalate', taskId), spec.escalation.afterMs);
+  async taskTimerFired(event: EventObject & { taskId: string }): Promise<void> {
+    await taskTimerFired(this, event);
   }
 
-  private async closeTasks(stateId: string | null, reason: string): Promise<void> {
-    const closed = await this.tx.rows<{ id: string }>(
-      `UPDATE human_task SET status = 'closed', closed_at = now(), close_reason = $3
-        WHERE workflow_id = $1 AND ($2::text IS NULL OR state_id = $2) AND status = 'open' RETURNING id`,
-      [this.row.id, stateId, reason],
-    );
-    for (const t of closed) {
-      const timers = await this.tx.rows<{ id: string }>(
-        `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id LIKE $2 AND status = 'scheduled' RETURNING id`,
-        [this.row.id, `task:${t.id}:%`],
-      );
-      for (const timer of timers) this.ctx.outbox.push(removeEntry(this.row.id, 'timers', jobIds.timer(timer.id)));
-      this.record({ kind: 'task.closed', outcome: 'ok', reason, data: { taskId: t.id } });
-    }
+  /** A timer of this instance fired; its lateness is measured at commit. */
+  firedTimer(dueAt: Date): void {
+    this.ctx.firedTimers.push({ workflowId: this.row.id, type: this.definition.type, version: this.definition.version, dueAt: new Date(dueAt) });
   }
 
-  /** A task's own timer: overdue marks it, escalation adds the spec's group to the candidates. */
-  async taskTimerFired(event: { type: string; taskId: string }): Promise<void> {
-    const task = await this.tx.one<{ state_id: string }>(`SELECT state_id FROM human_task WHERE id = $1 AND status = 'open' FOR UPDATE`, [event.taskId]);
-    if (!task) return;
-    if (event.type.endsWith('.due')) {
-      await this.tx.rows(`UPDATE human_task SET overdue = true WHERE id = $1`, [event.taskId]);
-      this.record({ kind: 'task.overdue', outcome: 'ok', data: { taskId: event.taskId } });
-      return;
-    }
-    if (event.type.endsWith('.remind')) {
-      this.record({ kind: 'task.reminded', outcome: 'ok', data: { taskId: event.taskId } });
-      return;
-    }
-    const group = taskOf(this.definition.machine.getStateNodeById(task.state_id))?.escalation?.group;
-    if (!group) return;
-    await this.tx.rows(
-      `UPDATE human_task SET escalated = true, candidate_groups = CASE WHEN $2 = ANY(candidate_groups) THEN candidate_groups ELSE array_append(candidate_groups, $2) END WHERE id = $1`,
-      [event.taskId, group],
-    );
-    this.record({ kind: 'task.escalated', outcome: 'ok', data: { taskId: event.taskId, group } });
+  pushOutbox(entry: OutboxEntry): void {
+    this.ctx.outbox.push(entry);
   }
 
   private nextCount(key: string): number {
@@ -215,6 +189,7 @@ export class Step {
   }
 
   private async invoke(childId: string, src: string, input: unknown): Promise<void> {
+    this.settled.delete(childId);
     const target = this.registry.invokeTarget(this.definition, src);
     const n = this.nextCount(`invoke:${childId}`);
     const invocationId = randomUUID();
@@ -251,7 +226,17 @@ export class Step {
     }
   }
 
+  /**
+   * The caller marked this invocation's row finished: XState's stop of it on leaving the
+   * state then has nothing left to cancel, and the statement can be saved. One scheduled
+   * row per invoke id at most exists, since leaving a state stops its invocation.
+   */
+  invocationSettled(childId: string): void {
+    this.settled.add(childId);
+  }
+
   private async stop(childId: string): Promise<void> {
+    if (this.settled.has(childId)) return;
     const stopped = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null }>(
       `UPDATE activity SET status = 'cancelled', updated_at = now()
         WHERE workflow_id = $1 AND child_id = $2 AND status = 'scheduled' RETURNING id, kind, child_workflow_id`,
@@ -300,60 +285,53 @@ export class Step {
     this.failure = error;
   }
 
-  /** Writes the history and the instance row; on reaching a terminal status, closes what is outstanding. */
-  async finish(): Promise<void> {
-    const wasTerminal = this.isTerminal;
-    const status = this.forcedStatus ?? (wasTerminal ? this.row.status : await this.currentStatus());
+  /**
+   * Writes the instance row and its history, with the transaction's outbox rows when
+   * `flushOutbox` (the outermost step of the transaction); on reaching a terminal status,
+   * first closes what is outstanding.
+   */
+  async finish(flushOutbox = false): Promise<void> {
     const row = this.row;
-    if (!wasTerminal && TERMINAL.has(status)) await this.end(status);
-    row.status = status;
-    if (this.chain.records.length > 0) await this.writeHistory();
-    const persisted = persist(this.definition.machine, this.snapshot);
-    const params = [
-      row.id,
-      status,
-      JSON.stringify(this.snapshot.value),
-      statePaths(this.snapshot.value),
-      persisted,
-      row.version + this.transitions,
-      row.output === undefined ? null : JSON.stringify(row.output),
-      row.error ?? null,
-      row.counters,
-      this.chain.lastSeq,
-      this.chain.lastHash,
-      row.cancel_requested,
-      row.ended_at,
-    ];
-    if (this.isNew) {
-      await this.tx.rows(
-        `INSERT INTO workflow_instance (id, status, state_value, state_paths, snapshot, version, output, error, counters, history_seq,
-           history_head, cancel_requested, ended_at, tenant, type, definition_version, business_key, input, parent_id,
-           parent_invocation_id, start_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-        [...params, row.tenant, row.type, row.definition_version, row.business_key, JSON.stringify(row.input), row.parent_id, row.parent_invocation_id, row.start_fingerprint],
-      );
-    } else {
-      await this.tx.rows(
-        `UPDATE workflow_instance SET status = $2, state_value = $3, state_paths = $4, snapshot = $5, version = $6, output = $7,
-           error = $8, counters = $9, history_seq = $10, history_head = $11, cancel_requested = $12, ended_at = $13, updated_at = now()
-         WHERE id = $1`,
-        params,
-      );
-    }
+    const wasTerminal = this.isTerminal;
+    const statusBefore = this.isNew ? null : row.status;
+    const settled = this.forcedStatus ?? (wasTerminal ? row.status : statusOf(this.snapshot, row.cancel_requested));
+    if (!wasTerminal && TERMINAL.has(settled)) await this.end(settled);
+    const outbox = flushOutbox ? this.ctx.takeOutbox() : [];
+    const now = new Date();
+    const paths = statePaths(this.snapshot.value);
+    const states = trackStates(this.isNew ? [] : row.state_paths, row.state_entered ?? {}, paths, now);
+    // `running` while an invocation is outstanding in the engine's own table: XState keeps a
+    // finished child in `snapshot.children` under pure transitions, so the snapshot cannot say.
+    const written = await writeInstance(this.tx, {
+      row,
+      isNew: this.isNew,
+      status: TERMINAL.has(settled) ? settled : 'live',
+      stateValue: this.snapshot.value,
+      statePaths: paths,
+      stateEntered: states.entered,
+      snapshot: persist(this.definition.machine, this.snapshot),
+      version: row.version + this.transitions,
+      history: this.chain.records,
+      outbox,
+    });
+    this.ctx.observations.push({
+      workflowId: row.id,
+      type: this.definition.type,
+      version: this.definition.version,
+      started: this.isNew,
+      statusBefore,
+      statusAfter: written.status,
+      transitions: this.transitions,
+      statesLeft: states.left,
+    });
+    outbox.forEach((entry, i) => this.ctx.written.push({ ...entry, id: written.outboxIds[i] }));
+    this.chain.records.length = 0;
+    row.status = written.status;
+    row.state_paths = paths;
+    row.state_entered = states.entered;
     row.version += this.transitions;
     row.history_seq = this.chain.lastSeq;
     row.history_head = this.chain.lastHash;
-  }
-
-  /**
-   * `running` while an invocation is outstanding in the engine's own table: XState keeps a
-   * finished child in `snapshot.children` under pure transitions, so the snapshot cannot say.
-   */
-  private async currentStatus(): Promise<WorkflowStatus> {
-    const settled = statusOf(this.snapshot, this.row.cancel_requested);
-    if (settled !== 'running' && settled !== 'waiting') return settled;
-    const open = await this.tx.one(`SELECT 1 FROM activity WHERE workflow_id = $1 AND status = 'scheduled' LIMIT 1`, [this.row.id]);
-    return open ? 'running' : 'waiting';
   }
 
   private async end(status: WorkflowStatus): Promise<void> {
@@ -363,18 +341,19 @@ export class Step {
     if (this.snapshot.status === 'done') row.output = this.snapshot.output ?? null;
     if (status === 'failed') row.error = serializeError(this.failure ?? this.snapshot.error);
     // A final state stops children and timers in XState too; this catches every row regardless.
-    const activities = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null }>(
-      `UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND status = 'scheduled'
-       RETURNING id, kind, child_workflow_id`,
+    const stopped = await this.tx.rows<{ table: 'activity' | 'timer'; id: string; kind: string; child_workflow_id: string | null }>(
+      `WITH a AS (UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND status = 'scheduled'
+                  RETURNING id, kind, child_workflow_id),
+            t AS (UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND status = 'scheduled' RETURNING id)
+       SELECT 'activity' AS table, id::text, kind, child_workflow_id FROM a
+       UNION ALL SELECT 'timer', id::text, NULL, NULL FROM t`,
       [row.id],
     );
-    for (const a of activities) this.cancelInvocation(a);
-    const timers = await this.tx.rows<{ id: string }>(
-      `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND status = 'scheduled' RETURNING id`,
-      [row.id],
-    );
-    for (const t of timers) this.ctx.outbox.push(removeEntry(row.id, 'timers', jobIds.timer(t.id)));
-    await this.closeTasks(null, `the workflow ended ${status}`);
+    for (const s of stopped) {
+      if (s.table === 'activity') this.cancelInvocation(s);
+      else this.ctx.outbox.push(removeEntry(row.id, 'timers', jobIds.timer(s.id)));
+    }
+    if (machineHasTasks(this.definition.machine)) await closeTasks(this, null, `the workflow ended ${status}`);
     this.record({ kind: `workflow.${status}`, outcome: status === 'completed' ? 'ok' : 'failed', stateAfter: this.snapshot.value, data: { output: row.output ?? null, error: row.error ?? null } }, SYSTEM);
     if (row.parent_id && row.parent_invocation_id) {
       const outcome: ChildOutcome =
@@ -392,26 +371,19 @@ export class Step {
       );
     }
   }
-
-  private async writeHistory(): Promise<void> {
-    const cols = 15;
-    const values: unknown[] = [];
-    const tuples = this.chain.records.map((r, i) => {
-      values.push(
-        r.workflowId, r.seq, r.recordedAt, r.kind, r.actor, r.origin === null ? null : JSON.stringify(r.origin),
-        json(r.event), json(r.stateBefore), json(r.stateAfter), r.outcome, r.reason, r.idempotencyKey, json(r.data), r.prevHash, r.hash,
-      );
-      return `(${Array.from({ length: cols }, (_, j) => `$${i * cols + j + 1}`).join(', ')})`;
-    });
-    await this.tx.rows(
-      `INSERT INTO workflow_history (workflow_id, seq, recorded_at, kind, actor, origin, event, state_before, state_after, outcome,
-         reason, idempotency_key, data, prev_hash, hash) VALUES ${tuples.join(', ')}`,
-      values,
-    );
-    this.chain.records.length = 0;
-  }
 }
 
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
+/** The entry time of every active state, kept across steps; the states left, with the time spent in each. */
+function trackStates(before: readonly string[], entered: Record<string, string>, after: readonly string[], now: Date) {
+  const at = now.toISOString();
+  const kept = new Set(after);
+  const left: { state: string; seconds: number }[] = [];
+  for (const path of before) {
+    if (kept.has(path)) continue;
+    const since = entered[path];
+    if (since) left.push({ state: path, seconds: Math.max(0, (now.getTime() - Date.parse(since)) / 1000) });
+  }
+  const next: Record<string, string> = {};
+  for (const path of after) next[path] = before.includes(path) && entered[path] ? entered[path] : at;
+  return { entered: next, left };
 }

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
@@ -15,6 +17,24 @@ export interface WorkerOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+const tracer = trace.getTracer('statera-engine');
+
+/** Runs `fn` in a span that continues the trace the job was scheduled in. */
+function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+  return context.with(propagation.extract(ROOT_CONTEXT, carrier ?? {}), () =>
+    tracer.startActiveSpan(name, { attributes }, async (span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    }),
+  );
 }
 
 /** BullMQ workers that run activities and effects and feed every result back through the engine. */
@@ -43,13 +63,15 @@ export class EngineWorkers {
     const c = this.options.concurrency;
     this.workers.push(
       new Worker<ActivityJob>('activities', (job) => this.runActivity(job), { ...common, concurrency: c.activities }),
-      new Worker<TimerJob>('timers', (job) => this.engine.timerFired(job.data), { ...common, concurrency: c.timers }),
+      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.engine.timerFired(job.data)), { ...common, concurrency: c.timers }),
       new Worker<EffectJob>('effects', (job) => this.runEffect(job), { ...common, concurrency: c.effects }),
       new Worker<EventJob>('events', (job) => this.runEvent(job.data), { ...common, concurrency: c.events }),
     );
     for (const w of this.workers) {
       w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
-      w.on('failed', (job, err) => this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: err.message }));
+      w.on('failed', (job, err) =>
+        this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, workflowId: (job?.data as { workflowId?: string })?.workflowId, attemptsMade: job?.attemptsMade, error: err.message }),
+      );
     }
   }
 
@@ -68,25 +90,37 @@ export class EngineWorkers {
     return retryDelayMs(this.policyOf(data), (data.attemptsBefore ?? 0) + attemptsMade);
   }
 
-  private async runActivity(job: Job<ActivityJob>): Promise<void> {
+  private runActivity(job: Job<ActivityJob>): Promise<void> {
+    const d = job.data;
+    const attributes = { 'statera.workflow_id': d.workflowId, 'statera.type': d.type, 'statera.activity': d.src, 'statera.attempt': d.attemptsBefore + job.attemptsMade + 1 };
+    return inJobSpan('statera.activity', d.trace, attributes, () => this.attemptActivity(job));
+  }
+
+  private async attemptActivity(job: Job<ActivityJob>): Promise<void> {
     const data = job.data;
     const activity = this.registry.get(data.type, data.version).activities?.[data.src];
     if (!activity) throw new UnrecoverableError(`no activity ${data.src} in ${data.type}@${data.version}`);
     if (!(await this.engine.isOpen('activity', data.invocationId))) return;
     const policy = resolveRetryPolicy(activity.retry);
     const attempt = data.attemptsBefore + job.attemptsMade + 1;
+    const t0 = performance.now();
     const outcome = await attemptWithTimeout(activity.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
       activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
     );
+    const observed = (result: 'completed' | 'retrying' | 'failed') =>
+      this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0 });
     if (outcome.ok) {
+      observed('completed');
       await report(() => this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value), worker: this.identity }));
       return;
     }
     const error = serializeError(outcome.error);
     if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
+      observed('failed');
       await report(() => this.engine.activityFinished(data, { ok: false, error, attempts: attempt, worker: this.identity }));
       throw new UnrecoverableError(error.message);
     }
+    observed('retrying');
     const stillWanted = await report(() => this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity));
     if (!stillWanted) return;
     // Rethrown so BullMQ schedules the retry with the policy's backoff.

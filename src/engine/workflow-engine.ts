@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { performance } from 'node:perf_hooks';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { initialTransition, type EventObject } from 'xstate';
 import type { DataSource } from 'typeorm';
 import { toEngineEffects } from './action-adapter';
@@ -13,6 +15,9 @@ import { restore } from './snapshot';
 import { TASK_TIMER_PREFIX, taskOf } from './human-task';
 import { inTransaction, isTransient, query, type Tx } from './sql';
 import { Step, TxContext } from './step';
+import { NO_TELEMETRY, type EngineTelemetry } from './telemetry';
+
+const tracer = trace.getTracer('statera-engine');
 
 export interface StartCommand {
   type: string;
@@ -41,6 +46,7 @@ export interface OutboxDispatcher {
 
 export interface EngineOptions {
   idempotencyTtlMs: number;
+  telemetry?: EngineTelemetry;
 }
 
 /** `worker` names the process that ran the attempt (host/pid), for operators reading the history. */
@@ -52,12 +58,16 @@ type ActivityResult = ({ ok: true; output: unknown } | { ok: false; error: unkno
  * The outbox rows are handed to BullMQ after the commit.
  */
 export class WorkflowEngine {
+  readonly telemetry: EngineTelemetry;
+
   constructor(
     private readonly db: DataSource,
     readonly registry: DefinitionRegistry,
     private readonly dispatcher: OutboxDispatcher,
     private readonly options: EngineOptions,
-  ) {}
+  ) {
+    this.telemetry = options.telemetry ?? NO_TELEMETRY;
+  }
 
   async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
     const definition = this.registry.get(cmd.type, cmd.version);
@@ -69,19 +79,23 @@ export class WorkflowEngine {
         const replay = await this.checkClaim(ctx.tx, claim, fingerprint);
         if (replay) return { workflow: replay, created: false };
       }
-      // Serialises concurrent starts of one workflowId, so the second sees the first's row.
-      await ctx.tx.rows('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [workflowId]);
-      const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
-      if (existing) {
-        if (existing.start_fingerprint !== fingerprint) {
-          throw new DomainError('workflow_id_conflict', `workflow ${workflowId} already exists with a different start request`, { workflowId });
+      // A client's own workflowId may be started twice at once; a fresh UUID cannot exist yet.
+      if (cmd.workflowId !== undefined) {
+        // Serialises concurrent starts of one workflowId, so the second sees the first's row.
+        await ctx.tx.rows('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [workflowId]);
+        const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
+        if (existing) {
+          if (existing.start_fingerprint !== fingerprint) {
+            throw new DomainError('workflow_id_conflict', `workflow ${workflowId} already exists with a different start request`, { workflowId });
+          }
+          return { workflow: toView(existing), created: false };
         }
-        return { workflow: toView(existing), created: false };
       }
       const row = await this.createInstance(ctx, definition, workflowId, input, actor, {
         fingerprint,
         businessKey: cmd.businessKey ?? null,
         tenant: cmd.tenant ?? 'default',
+        outermost: true,
       });
       if (claim) {
         await ctx.tx.rows(
@@ -122,7 +136,7 @@ export class WorkflowEngine {
     workflowId: string,
     input: unknown,
     actor: Actor,
-    extra: { fingerprint: string; businessKey: string | null; tenant: string; parentId?: string; parentInvocationId?: string },
+    extra: { fingerprint: string; businessKey: string | null; tenant: string; parentId?: string; parentInvocationId?: string; outermost?: boolean },
   ): Promise<InstanceRow> {
     const [snapshot, actions] = initialTransition(definition.machine, input);
     const now = new Date();
@@ -134,6 +148,8 @@ export class WorkflowEngine {
       business_key: extra.businessKey,
       status: 'running',
       state_value: snapshot.value,
+      state_paths: [],
+      state_entered: {},
       snapshot: null,
       version: 0,
       input,
@@ -160,7 +176,7 @@ export class WorkflowEngine {
     });
     await step.perform(toEngineEffects(actions, definition.machine.id));
     await step.syncTasks(null, snapshot);
-    await step.finish();
+    await step.finish(extra.outermost);
     row.snapshot = step.snapshot;
     row.state_value = step.snapshot.value;
     return row;
@@ -256,6 +272,7 @@ export class WorkflowEngine {
           WHERE id = $1 AND status = 'scheduled' RETURNING id`,
         [job.invocationId, status, result.ok ? 0 : result.attempts, result.ok ? null : result.error],
       );
+      if (open) step.invocationSettled(job.activityId);
       const event = result.ok
         ? { type: `xstate.done.actor.${job.activityId}`, output: result.output }
         : { type: `xstate.error.actor.${job.activityId}`, error: result.error };
@@ -294,14 +311,15 @@ export class WorkflowEngine {
 
   private async applyTimer(job: TimerJob): Promise<void> {
     await this.withInstance(job.workflowId, { actor: 'system:timer' }, async (step) => {
-      const timer = await step.tx.one<{ event: EventObject; send_id: string }>(
-        `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id`,
+      const timer = await step.tx.one<{ event: EventObject; send_id: string; due_at: Date }>(
+        `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id, due_at`,
         [job.timerId],
       );
       if (!timer) {
         step.record({ kind: 'timer.discarded', outcome: 'discarded', reason: 'the timer was cancelled or already fired', data: { timerId: job.timerId } });
         return;
       }
+      step.firedTimer(timer.due_at);
       if (timer.event.type.startsWith(TASK_TIMER_PREFIX)) {
         step.record({ kind: 'timer.fired', outcome: 'ok', data: { timerId: job.timerId, sendId: timer.send_id } });
         await step.taskTimerFired(timer.event as EventObject & { taskId: string });
@@ -346,6 +364,7 @@ export class WorkflowEngine {
         `UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING child_id`,
         [invocationId, outcome.status === 'completed' ? 'completed' : 'failed'],
       );
+      if (open) step.invocationSettled(open.child_id);
       if (!open) {
         step.record({ kind: 'child.result.discarded', outcome: 'discarded', reason: 'the child invocation was stopped', data: { invocationId, childWorkflowId } });
         return;
@@ -396,9 +415,10 @@ export class WorkflowEngine {
       const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR UPDATE', [workflowId]);
       if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
       const definition = this.registry.get(row.type, row.definition_version);
+      trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
       const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
       const r = await fn(step);
-      await step.finish();
+      await step.finish(true);
       row.snapshot = { ...row.snapshot, context: step.snapshot.context };
       row.state_value = step.snapshot.value;
       row.updated_at = new Date();
@@ -408,12 +428,38 @@ export class WorkflowEngine {
     return result;
   }
 
+  /**
+   * One transaction, in a span whose context every job it adds carries on. What it did is
+   * told to telemetry only once committed.
+   */
   private async transact<R>(fn: (ctx: TxContext) => Promise<R>): Promise<{ result: R; outbox: (OutboxEntry & { id: string })[] }> {
-    return inTransaction(this.db, async (tx) => {
-      const ctx = new TxContext(tx);
-      const result = await fn(ctx);
-      return { result, outbox: await writeOutbox(tx, ctx.outbox) };
+    return tracer.startActiveSpan('statera.transition', async (span) => {
+      const t0 = performance.now();
+      try {
+        const carrier: Record<string, string> = {};
+        propagation.inject(context.active(), carrier);
+        const { result, ctx } = await inTransaction(this.db, async (tx) => {
+          const ctx = new TxContext(tx, carrier);
+          const result = await fn(ctx);
+          ctx.written.push(...(await writeOutbox(tx, ctx.takeOutbox())));
+          return { result, ctx };
+        });
+        this.observe(ctx, performance.now() - t0);
+        return { result, outbox: ctx.written };
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+        throw err;
+      } finally {
+        span.end();
+      }
     });
+  }
+
+  private observe(ctx: TxContext, durationMs: number): void {
+    const now = Date.now();
+    for (const o of ctx.observations) this.telemetry.stepCommitted({ ...o, durationMs });
+    for (const t of ctx.firedTimers) this.telemetry.timerFired({ workflowId: t.workflowId, type: t.type, version: t.version, latenessMs: now - t.dueAt.getTime() });
   }
 
   private async dispatch(rows: (OutboxEntry & { id: string })[]): Promise<void> {

@@ -1,0 +1,105 @@
+import type { HashedRecord } from './history';
+import type { InstanceRow } from './instance';
+import type { OutboxEntry } from './jobs';
+import type { WorkflowStatus } from './snapshot';
+import type { Tx } from './sql';
+
+/** Everything one step writes at its end. */
+export interface InstanceWrite {
+  row: InstanceRow;
+  isNew: boolean;
+  /** A terminal status, or `live`: running or waiting, which the database decides from the open invocations. */
+  status: WorkflowStatus | 'live';
+  stateValue: unknown;
+  statePaths: string[];
+  stateEntered: Record<string, string>;
+  snapshot: unknown;
+  version: number;
+  history: readonly HashedRecord[];
+  outbox: readonly OutboxEntry[];
+}
+
+export interface Written {
+  status: WorkflowStatus;
+  outboxIds: string[];
+}
+
+/**
+ * Writes the instance row, its new history records and the transaction's outbox rows in one
+ * statement: one round trip instead of four. Data-modifying CTEs all run, read or not, and
+ * the history's foreign key is deferred, so a new instance and its first records go together.
+ */
+export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> {
+  const params: unknown[] = [];
+  const $ = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const id = $(w.row.id);
+  const status =
+    w.status === 'live'
+      ? `CASE WHEN EXISTS (SELECT 1 FROM activity WHERE workflow_id = ${id} AND status = 'scheduled') THEN 'running' ELSE 'waiting' END`
+      : $(w.status);
+  const row = w.row;
+  const common: [string, string][] = [
+    ['status', status],
+    ['state_value', $(JSON.stringify(w.stateValue))],
+    ['state_paths', $(w.statePaths)],
+    ['state_entered', $(w.stateEntered)],
+    ['snapshot', $(w.snapshot)],
+    ['version', $(w.version)],
+    ['output', $(row.output === undefined || row.output === null ? null : JSON.stringify(row.output))],
+    ['error', $(row.error ?? null)],
+    ['counters', $(row.counters)],
+    ['history_seq', $(w.history.length ? w.history[w.history.length - 1].seq : row.history_seq)],
+    ['history_head', $(w.history.length ? w.history[w.history.length - 1].hash : row.history_head)],
+    ['cancel_requested', $(row.cancel_requested)],
+    ['ended_at', $(row.ended_at)],
+  ];
+  const instance = w.isNew
+    ? (() => {
+        const cols: [string, string][] = [
+          ['id', id],
+          ...common,
+          ['tenant', $(row.tenant)],
+          ['type', $(row.type)],
+          ['definition_version', $(row.definition_version)],
+          ['business_key', $(row.business_key)],
+          ['input', $(JSON.stringify(row.input))],
+          ['parent_id', $(row.parent_id)],
+          ['parent_invocation_id', $(row.parent_invocation_id)],
+          ['start_fingerprint', $(row.start_fingerprint)],
+        ];
+        return `INSERT INTO workflow_instance (${cols.map((c) => c[0]).join(', ')}) VALUES (${cols.map((c) => c[1]).join(', ')}) RETURNING status`;
+      })()
+    : `UPDATE workflow_instance SET ${common.map(([c, v]) => `${c} = ${v}`).join(', ')}, updated_at = now() WHERE id = ${id} RETURNING status`;
+
+  const ctes = [`w AS (${instance})`];
+  if (w.history.length > 0) {
+    const tuples = w.history.map(
+      (r) =>
+        `(${[
+          r.workflowId, r.seq, r.recordedAt, r.kind, r.actor, r.origin === null ? null : JSON.stringify(r.origin), json(r.event), json(r.stateBefore),
+          json(r.stateAfter), r.outcome, r.reason, r.idempotencyKey, json(r.data), r.prevHash, r.hash,
+        ].map($).join(', ')})`,
+    );
+    ctes.push(`h AS (INSERT INTO workflow_history (workflow_id, seq, recorded_at, kind, actor, origin, event, state_before, state_after, outcome,
+      reason, idempotency_key, data, prev_hash, hash) VALUES ${tuples.join(', ')})`);
+  }
+  let outboxIds = `'{}'::text[]`;
+  if (w.outbox.length > 0) {
+    const tuples = w.outbox.map((e) => `(${[e.workflowId, e.queue, e.op, e.jobId, JSON.stringify(e.payload), e.runAt].map($).join(', ')})`);
+    ctes.push(`o AS (INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES ${tuples.join(', ')} RETURNING id)`);
+    // bigserial ids are handed out in VALUES order, so ordering by id gives the entries' order back.
+    outboxIds = `(SELECT array_agg(id::text ORDER BY id) FROM o)`;
+  }
+  const [result] = await tx.rows<{ status: WorkflowStatus; outbox_ids: string[] }>(
+    `WITH ${ctes.join(',\n')} SELECT (SELECT status FROM w) AS status, ${outboxIds} AS outbox_ids`,
+    params,
+  );
+  return { status: result.status, outboxIds: result.outbox_ids };
+}
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
