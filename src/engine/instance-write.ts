@@ -4,6 +4,36 @@ import type { OutboxEntry } from './jobs';
 import type { WorkflowStatus } from './snapshot';
 import type { Tx } from './sql';
 
+/** One invocation's row in `activity`, scheduled. */
+export interface ActivityInsert {
+  id: string;
+  workflowId: string;
+  childId: string;
+  kind: 'activity' | 'workflow';
+  src: string;
+  seq: number;
+  /** JSON text. */
+  input: string;
+  idempotencyKey: string;
+  childWorkflowId: string | null;
+}
+
+const ACTIVITY_COLUMNS = '(id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id)';
+
+function activityTuple(a: ActivityInsert, $: (value: unknown) => string): string {
+  return `(${[a.id, a.workflowId, a.childId, a.kind, a.src, a.seq, a.input].map($).join(', ')}, 'scheduled', ${$(a.idempotencyKey)}, ${$(a.childWorkflowId)})`;
+}
+
+export async function insertActivities(tx: Tx, rows: readonly ActivityInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  const $ = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  await tx.rows(`INSERT INTO activity ${ACTIVITY_COLUMNS} VALUES ${rows.map((a) => activityTuple(a, $)).join(', ')}`, params);
+}
+
 /** Everything one step writes at its end. */
 export interface InstanceWrite {
   row: InstanceRow;
@@ -17,6 +47,8 @@ export interface InstanceWrite {
   version: number;
   history: readonly HashedRecord[];
   outbox: readonly OutboxEntry[];
+  /** Activity rows scheduled in this step and not yet written. */
+  activities: readonly ActivityInsert[];
 }
 
 export interface Written {
@@ -75,6 +107,7 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
     : `UPDATE workflow_instance SET ${common.map(([c, v]) => `${c} = ${v}`).join(', ')}, updated_at = now() WHERE id = ${id} RETURNING status`;
 
   const ctes = [`w AS (${instance})`];
+  if (w.activities.length > 0) ctes.push(`a AS (INSERT INTO activity ${ACTIVITY_COLUMNS} VALUES ${w.activities.map((a) => activityTuple(a, $)).join(', ')})`);
   if (w.history.length > 0) {
     const tuples = w.history.map(
       (r) =>

@@ -4,7 +4,7 @@ import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
 import { machineHasTasks } from './human-task';
-import { writeInstance } from './instance-write';
+import { insertActivities, writeInstance, type ActivityInsert } from './instance-write';
 import { HistoryChain, SYSTEM, type Actor, type NewRecord } from './history';
 import { serializeError, type InstanceRow } from './instance';
 import {
@@ -64,6 +64,8 @@ export class Step implements TaskHost {
   readonly chain: HistoryChain;
   snapshot: AnyMachineSnapshot;
   private transitions = 0;
+  /** Activity rows not yet written: they go with the instance row, unless a statement needs them sooner. */
+  private pendingInvocations: ActivityInsert[] = [];
   /** Invocations whose row this transaction already settled (their result is the event being applied). */
   private readonly settled = new Set<string>();
   private forcedStatus?: WorkflowStatus;
@@ -196,12 +198,10 @@ export class Step implements TaskHost {
     const idempotencyKey = `${this.row.id}/${childId}/${n}`;
     // ':' never appears in a client's workflow id, so a child's id cannot collide with one.
     const childWorkflowId = target.kind === 'workflow' ? `${this.row.id}:${childId}:${n}` : null;
-    await this.tx.rows(
-      `INSERT INTO activity (id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9)`,
-      [invocationId, this.row.id, childId, target.kind, src, n, JSON.stringify(input ?? null), idempotencyKey, childWorkflowId],
-    );
+    const invocation: ActivityInsert = { id: invocationId, workflowId: this.row.id, childId, kind: target.kind, src, seq: n, input: JSON.stringify(input ?? null), idempotencyKey, childWorkflowId };
     if (target.kind === 'activity') {
+      // Written with the instance row at the end of the step, one round trip fewer.
+      this.pendingInvocations.push(invocation);
       const policy = resolveRetryPolicy(target.activity.retry);
       this.ctx.outbox.push(
         activityEntry(
@@ -221,6 +221,7 @@ export class Step implements TaskHost {
       );
       this.record({ kind: 'activity.scheduled', outcome: 'ok', idempotencyKey, data: { activityId: childId, src, invocationId, retry: policy } });
     } else {
+      await insertActivities(this.tx, [invocation]);
       this.record({ kind: 'child.started', outcome: 'ok', data: { activityId: childId, src, invocationId, childWorkflowId, childType: target.definition.type } });
       await this.spawnChild(this.ctx, target.definition, childWorkflowId!, input, { parentId: this.row.id, invocationId, tenant: this.row.tenant });
     }
@@ -237,6 +238,7 @@ export class Step implements TaskHost {
 
   private async stop(childId: string): Promise<void> {
     if (this.settled.has(childId)) return;
+    await this.flushInvocations();
     const stopped = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null }>(
       `UPDATE activity SET status = 'cancelled', updated_at = now()
         WHERE workflow_id = $1 AND child_id = $2 AND status = 'scheduled' RETURNING id, kind, child_workflow_id`,
@@ -305,7 +307,9 @@ export class Step implements TaskHost {
     const written = await writeInstance(this.tx, {
       row,
       isNew: this.isNew,
-      status: TERMINAL.has(settled) ? settled : 'live',
+      // An activity scheduled in this step makes it `running` without asking the database.
+      status: TERMINAL.has(settled) ? settled : this.pendingInvocations.length > 0 ? 'running' : 'live',
+      activities: this.pendingInvocations.splice(0),
       stateValue: this.snapshot.value,
       statePaths: paths,
       stateEntered: states.entered,
@@ -334,7 +338,14 @@ export class Step implements TaskHost {
     row.history_head = this.chain.lastHash;
   }
 
+  /** Writes the pending activity rows now, for a statement that must see them. */
+  private async flushInvocations(): Promise<void> {
+    if (this.pendingInvocations.length === 0) return;
+    await insertActivities(this.tx, this.pendingInvocations.splice(0));
+  }
+
   private async end(status: WorkflowStatus): Promise<void> {
+    await this.flushInvocations();
     const row = this.row;
     row.ended_at = new Date();
     // A machine that reached a final state has an output, also when it got there by its cancel path.
