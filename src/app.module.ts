@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, Logger } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DefinitionsController } from './api/definitions.controller';
@@ -13,7 +13,11 @@ import { AuditController } from './audit/audit.controller';
 import { DiagramsController } from './diagrams/diagrams.controller';
 import type { AppConfig } from './config/config';
 import type { WorkflowDefinition } from './engine/definition';
+import type { DefinitionRegistry } from './engine/registry';
 import { EngineRuntime } from './engine/runtime';
+import { slaRules } from './engine/sla';
+import { Observability } from './observability/observability';
+import { ObservabilityModule } from './observability/observability.module';
 import { dataSourceOptions } from './persistence/data-source';
 import { WorkflowQueries } from './persistence/workflow-queries';
 
@@ -36,18 +40,21 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 export class AppModule {
   /** ROLE=api serves HTTP only; ROLE=worker runs workers and the sweeper only; ROLE=all both. */
   static forRoot(config: AppConfig, definitions: readonly WorkflowDefinition[]): DynamicModule {
-    const logger = new Logger('engine');
     const serveHttp = config.ROLE !== 'worker';
     return {
       module: AppModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.APP_DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 })],
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.APP_DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 }),
+        // Metrics, JSON logs, the SLA monitor and the health checks' terminus.
+        ObservabilityModule.forRoot(config),
+      ],
       controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController] : [],
       providers: [
         {
           provide: RUNTIME,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) =>
-            new EngineRuntime({
+          inject: [DataSource, Observability],
+          useFactory: (dataSource: DataSource, observability: Observability) =>
+            observability.attach(new EngineRuntime({
               dataSource,
               redisUrl: config.REDIS_URL,
               queuePrefix: config.QUEUE_PREFIX,
@@ -60,12 +67,17 @@ export class AppModule {
                 stalledIntervalMs: config.STALLED_INTERVAL_MS,
                 concurrency: { activities: config.ACTIVITY_CONCURRENCY, timers: 8, effects: 8, events: 8 },
               },
-              log: (message, fields) => logger.warn(`${message} ${JSON.stringify(fields ?? {})}`),
-            }),
+              log: observability.engineLog,
+              telemetry: observability.telemetry,
+            }), dataSource),
         },
         { provide: ENGINE, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.engine },
         { provide: REGISTRY, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.registry },
-        { provide: QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new WorkflowQueries(ds) },
+        {
+          provide: QUERIES,
+          inject: [DataSource, REGISTRY],
+          useFactory: (ds: DataSource, registry: DefinitionRegistry) => new WorkflowQueries(ds, { slaRules: slaRules(registry.all()), retryAlertMs: config.ACTIVITY_RETRY_ALERT_MS }),
+        },
         { provide: TASK_SERVICE, inject: [DataSource, RUNTIME], useFactory: (ds: DataSource, r: EngineRuntime) => new TaskService(ds, r.engine) },
         { provide: TASK_QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new TaskQueries(ds) },
         EngineLifecycle,

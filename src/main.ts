@@ -8,13 +8,21 @@ import { preflight, PreflightError } from './bootstrap/preflight';
 import { startSandbox } from './sandbox/server';
 import { SandboxClient } from './sandbox/client';
 import { seedDemoAccounts } from '../machines/shared/demo-accounts';
+import { loggersFor } from './observability/loggers';
+import { PinoNestLogger } from './observability/nest-logger';
+import { startTracing } from './observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  config.LOG_LEVEL ??= 'info';
+  // Before anything logs or starts a span: JSON lines from the first one, traces when OTLP is configured.
+  Logger.overrideLogger(new PinoNestLogger(loggersFor(config).app));
+  const tracing = startTracing(config);
   const processConfigs = mergeProcessConfigs(config.SANDBOX ? SANDBOX_TIMINGS : {}, parseProcessConfig(config.PROCESS_CONFIG));
   const { createdDatabase } = await preflight(config);
   const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS, processConfigs);
   const logger = new Logger('statera');
+  if (tracing) logger.log('exporting traces over OTLP/HTTP');
   if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   if (Object.keys(processConfigs).length) logger.log(`process configuration overrides: ${JSON.stringify(processConfigs)}`);
   if (config.ROLE === 'worker') {

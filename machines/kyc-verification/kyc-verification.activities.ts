@@ -2,9 +2,14 @@ import type { ActivityContext, EffectContext } from '../../src/engine';
 import type { SandboxClient } from '../../src/sandbox/client';
 import type { DocumentCheckInput, DocumentCheckResult, ScreeningInput, ScreeningResult } from './kyc-verification.types';
 
-/** A notification has no partner in the sandbox yet: a structured log line stands in for it. */
-function notify(what: string, params: Record<string, unknown>, ctx: EffectContext): void {
-  process.stdout.write(`${JSON.stringify({ level: 'info', msg: what, ...params, workflowId: ctx.workflowId, idempotencyKey: ctx.idempotencyKey })}\n`);
+/**
+ * A notification has no partner in the sandbox yet: a structured log line stands in for it.
+ * It names the applicant by id only: risk flags (a sanctions or PEP hit) are personal data.
+ */
+function notify(what: string, params: { applicantId: string }, ctx: EffectContext): void {
+  process.stdout.write(
+    `${JSON.stringify({ level: 'info', time: new Date().toISOString(), msg: what, applicantId: params.applicantId, workflowId: ctx.workflowId, effect: ctx.effect, idempotencyKey: ctx.idempotencyKey })}\n`,
+  );
 }
 
 /** The KYC process's I/O: the KYC provider and the sanctions screening, through the sandbox client only. */

@@ -158,6 +158,8 @@ export function createKycVerificationMachine(config: KycVerificationConfig) {
       },
       complianceReview: {
         meta: {
+          // A screening hit waits on compliance; past the escalation point it is overdue.
+          sla: { maxDurationMs: config.complianceReviewSlaMs },
           task: humanTask({
             title: 'Compliance review of a screening hit, PEP or unclear check',
             candidateGroups: ['compliance'],

@@ -3,9 +3,16 @@ import type { SandboxClient } from '../../src/sandbox/client';
 import type { Money } from '../shared/money';
 import type { CreditReportInput, CreditReportResult } from './loan-approval.types';
 
-/** Letters to the applicant and the underwriting queue have no partner in the sandbox yet: a structured log line stands in. */
-function notify(what: string, params: Record<string, unknown>, ctx: EffectContext): void {
-  process.stdout.write(`${JSON.stringify({ level: 'info', msg: what, ...params, workflowId: ctx.workflowId, idempotencyKey: ctx.idempotencyKey })}\n`);
+/**
+ * Letters to the applicant and the underwriting queue have no partner in the sandbox yet: a
+ * structured log line stands in. Ids only: the amount, term and reasons of a person's loan
+ * stay in the workflow, never in a log.
+ */
+function notify(what: string, params: { applicationId: string; applicantId?: string }, ctx: EffectContext): void {
+  const ids = { applicationId: params.applicationId, ...(params.applicantId ? { applicantId: params.applicantId } : {}) };
+  process.stdout.write(
+    `${JSON.stringify({ level: 'info', time: new Date().toISOString(), msg: what, ...ids, workflowId: ctx.workflowId, effect: ctx.effect, idempotencyKey: ctx.idempotencyKey })}\n`,
+  );
 }
 
 /** The loan's own I/O: the credit bureau through the sandbox client, and the letters it sends. */

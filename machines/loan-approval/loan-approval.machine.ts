@@ -172,6 +172,8 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
       },
       underwriting: {
         meta: {
+          // The referral should be decided before it escalates: past that, it is overdue.
+          sla: { maxDurationMs: config.underwritingSlaMs },
           task: humanTask({
             title: 'Underwrite a referred loan application',
             candidateGroups: ['underwriters'],

@@ -231,6 +231,9 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
         },
       },
       awaitingSettlement: {
+        // The settlement timer leaves this state after `settlementTimeout`: still here at twice
+        // that, the callback never came and the status query is not running either.
+        meta: { sla: { maxDurationMs: 2 * config.settlementTimeoutMs } },
         after: { settlementTimeout: 'queryingSettlement' },
         on: {
           'settlement.confirmed': { guard: { type: 'isOurSettlement', params: ({ event }) => event }, target: 'capturing' },

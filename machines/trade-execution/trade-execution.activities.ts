@@ -72,7 +72,8 @@ export function createTradeExecutionActivities(partners: SandboxClient) {
      */
     async allocateFills(params: AllocateFillsParams, ctx: EffectContext): Promise<void> {
       process.stdout.write(
-        `${JSON.stringify({ level: 'info', msg: 'fills allocated', ...params, fills: params.fills.length, idempotencyKey: ctx.idempotencyKey })}\n`,
+        // The client's account stays out of the log line: the order id leads back to it.
+        `${JSON.stringify({ level: 'info', time: new Date().toISOString(), msg: 'fills allocated', orderId: params.orderId, symbol: params.symbol, side: params.side, filledQuantity: params.filledQuantity, fills: params.fills.length, workflowId: ctx.workflowId, effect: ctx.effect, idempotencyKey: ctx.idempotencyKey })}\n`,
       );
     },
   };

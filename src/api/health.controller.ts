@@ -1,12 +1,66 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Observability } from '../observability/observability';
 
+/** Each dependency must answer within this, or the process is reported not ready. */
+const CHECK_TIMEOUT_MS = 1500;
+
+/** Liveness and readiness; open without an API key (auth.guard.ts lists /health). */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly db: TypeOrmHealthIndicator,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Observability) private readonly observability: Observability,
+  ) {}
+
   @Get()
-  @ApiOperation({ summary: 'Liveness' })
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves; never checks dependencies, so a database outage does not restart it' })
   live() {
     return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: PostgreSQL answers, Redis answers PING, no migration pending' })
+  @ApiResponse({ status: 200, description: 'ready: `{status: "ok", info, error: {}, details}`' })
+  @ApiResponse({ status: 503, description: 'not ready: `{status: "error", info, error, details}` naming what failed' })
+  async ready(@Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(() => this.observability.pingRedis())
+            .withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('migrations')
+            .attempt(() => this.pendingMigrations())
+            .withTimeout(CHECK_TIMEOUT_MS),
+      ]);
+    } catch (err) {
+      // Terminus' own body says which check failed; the problem+json filter would drop it.
+      if (err instanceof ServiceUnavailableException) {
+        res.status(503);
+        return err.getResponse();
+      }
+      throw err;
+    }
+  }
+
+  /** Throws while a migration the code knows has not run: the schema is older than the code. */
+  private async pendingMigrations(): Promise<{ applied: number }> {
+    const rows: { name: string }[] = await this.dataSource.query('SELECT name FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.name));
+    const pending = this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+    if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')}`);
+    return { applied: applied.size };
   }
 }

@@ -32,11 +32,20 @@ export const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
 
 export const cancelSchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
 
+const queryFlag = z.enum(['true', 'false'], { message: 'true or false' }).transform((v) => v === 'true');
+const queryTimestamp = z.iso.datetime({ offset: true, message: 'an ISO 8601 timestamp with a time zone, e.g. 2026-01-31T09:00:00Z' });
+
 export const listQuerySchema = z.strictObject({
   type: z.string().optional(),
   status: z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']).optional(),
   state: z.string().optional(),
   businessKey: z.string().optional(),
+  /** Past a state's SLA now. */
+  overdue: queryFlag.optional(),
+  /** An activity still retrying after ACTIVITY_RETRY_ALERT_MS. */
+  retrying: queryFlag.optional(),
+  createdAfter: queryTimestamp.optional(),
+  createdBefore: queryTimestamp.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional(),
 });

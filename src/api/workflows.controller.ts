@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import type { WorkflowEngine } from '../engine/workflow-engine';
@@ -42,7 +42,24 @@ export class WorkflowsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List workflows, newest first (filters: type, status, state, businessKey; cursor pagination)' })
+  @ApiOperation({
+    summary: 'List workflows, newest first (filters: type, status, state, businessKey, overdue, retrying, createdAfter, createdBefore; cursor pagination)',
+    description:
+      '`overdue=true`: instances past a state\'s SLA now, each with `overdue: [{state, enteredAt, maxDurationMs, overdueByMs}]`. ' +
+      '`retrying=true`: instances with an activity still retrying after ACTIVITY_RETRY_ALERT_MS, each with `retrying: [{activityId, activity, attempts, since, lastError}]`. ' +
+      '`status=failed` lists the failed ones. `createdAfter` (inclusive) and `createdBefore` (exclusive) are ISO 8601 timestamps with a time zone.',
+  })
+  @ApiQuery({ name: 'type', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['running', 'waiting', 'completed', 'failed', 'cancelled'] })
+  @ApiQuery({ name: 'state', required: false, description: 'a dotted state path, ancestors included' })
+  @ApiQuery({ name: 'businessKey', required: false })
+  @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'retrying', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'createdAfter', required: false, example: '2026-01-31T00:00:00Z' })
+  @ApiQuery({ name: 'createdBefore', required: false, example: '2026-02-01T00:00:00Z' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiResponse({ status: 400, ...problem })
   list(@Query() q: unknown) {
     return this.queries.list(parseOrThrow(listQuerySchema, q));
   }

@@ -1,36 +1,48 @@
-import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
+import type { INestApplicationContext, LogLevel } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from '../app.module';
 import { ProblemFilter, sendProblem, toProblem } from '../api/problem';
 import type { AppConfig } from '../config/config';
 import type { WorkflowDefinition } from '../engine/definition';
+import { accessLogMiddleware, requestIdMiddleware } from '../observability/http-logging';
+import { levelFromNest, loggersFor } from '../observability/loggers';
+import { PinoNestLogger } from '../observability/nest-logger';
+import { Observability } from '../observability/observability';
+import { httpServerSpans, isTracingActive } from '../observability/tracing';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * The configuration with its log level settled: LOG_LEVEL when set, else the least severe of
+ * Nest's levels a caller passed (the tests pass ['error'], which keeps them quiet), else info.
+ */
+function withLogLevel(config: AppConfig, logLevels?: LogLevel[]): AppConfig {
+  if (config.LOG_LEVEL) return config;
+  return { ...config, LOG_LEVEL: logLevels ? levelFromNest(logLevels) : 'info' };
+}
 
-export async function createHttpApp(config: AppConfig, definitions: readonly WorkflowDefinition[], logLevels?: LogLevel[]): Promise<NestExpressApplication> {
+export async function createHttpApp(appConfig: AppConfig, definitions: readonly WorkflowDefinition[], logLevels?: LogLevel[]): Promise<NestExpressApplication> {
+  const config = withLogLevel(appConfig, logLevels);
+  const loggers = loggersFor(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, definitions), {
     bodyParser: false,
-    logger: logLevels ?? ['log', 'warn', 'error'],
+    logger: new PinoNestLogger(loggers.app),
   });
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const given = req.header('x-request-id');
-    res.setHeader('x-request-id', given && REQUEST_ID.test(given) ? given : randomUUID());
-    next();
-  });
+  // First the request id (and its logging context), then the server span, then the access line.
+  app.use(requestIdMiddleware());
+  if (isTracingActive()) app.use(httpServerSpans());
+  app.use(accessLogMiddleware(loggers.access));
   app.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
   // Body-parser errors (413, malformed JSON) happen before Nest's filters see the request.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     sendProblem(res, req, toProblem(err));
   });
-  const logger = new Logger('http');
-  app.useGlobalFilters(new ProblemFilter((message, fields) => logger.error(`${message} ${fields.error}`)));
+  const logger = loggers.app.child({ component: 'http' });
+  app.useGlobalFilters(new ProblemFilter((message, fields) => logger.error(fields, message)));
   if (config.SWAGGER) {
     const doc = SwaggerModule.createDocument(
       app,
@@ -46,8 +58,11 @@ export async function createHttpApp(config: AppConfig, definitions: readonly Wor
   return app;
 }
 
-export async function createWorkerContext(config: AppConfig, definitions: readonly WorkflowDefinition[]): Promise<INestApplicationContext> {
-  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config, definitions), { logger: ['log', 'warn', 'error'] });
+/** ROLE=worker: no API; `/metrics` and `/health` on METRICS_PORT (0: none). */
+export async function createWorkerContext(appConfig: AppConfig, definitions: readonly WorkflowDefinition[]): Promise<INestApplicationContext> {
+  const config = withLogLevel(appConfig);
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config, definitions), { logger: new PinoNestLogger(loggersFor(config).app) });
   ctx.enableShutdownHooks();
+  if (config.METRICS && config.METRICS_PORT > 0) await ctx.get(Observability).serveWorkerHttp(config.HOST, config.METRICS_PORT);
   return ctx;
 }

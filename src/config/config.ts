@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** An empty variable counts as unset (a compose file's `FOO=`). */
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+
 const schema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -26,6 +29,20 @@ const schema = z.object({
   PARTNERS_URL: z.string().url().optional(),
   /** JSON: configuration overrides by process type, e.g. {"fraud-check":{"lowThreshold":30}}. */
   PROCESS_CONFIG: z.string().optional(),
+  /** pino level; unset means `info` (tests pass Nest's levels instead, which quiets them). */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  /** Serve Prometheus metrics at /metrics (and on METRICS_PORT in a ROLE=worker process); false turns metrics off. */
+  METRICS: bool.default(true),
+  /** Where a ROLE=worker process, which serves no API, answers /metrics and /health; 0 turns it off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How often worker processes look for instances past a state's SLA (`meta.sla`). */
+  SLA_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(10_000),
+  /** An activity still retrying after this long is listed by `GET /v1/workflows?retrying=true` and counted. */
+  ACTIVITY_RETRY_ALERT_MS: z.coerce.number().int().positive().default(300_000),
+  /** OTLP/HTTP collector; traces are exported only when this (or the traces-specific one) is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).default('statera'),
   /** The key of the `admin` principal (every role), created or kept at start; empty means unset. Never logged. */
   STATERA_BOOTSTRAP_ADMIN_KEY: z.preprocess(
     (v) => (v === '' ? undefined : v),

@@ -70,7 +70,7 @@ export class EngineWorkers {
     for (const w of this.workers) {
       w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
       w.on('failed', (job, err) =>
-        this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, workflowId: (job?.data as { workflowId?: string })?.workflowId, attemptsMade: job?.attemptsMade, error: err.message }),
+        this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, ...jobFields(job?.data), attemptsMade: job?.attemptsMade, error: err.message }),
       );
     }
   }
@@ -150,6 +150,12 @@ export class EngineWorkers {
     if (job.op === 'child.finished') await this.engine.childFinished(job.parentId, job.invocationId, job.childWorkflowId, job.outcome);
     else await this.engine.cancelChild(job.childWorkflowId, job.parentId);
   }
+}
+
+/** The fields an operator filters logs by: which workflow, of which type, which activity or effect. */
+function jobFields(data: unknown): Record<string, unknown> {
+  const d = (data ?? {}) as { workflowId?: string; parentId?: string; type?: string; src?: string; name?: string };
+  return { workflowId: d.workflowId ?? d.parentId, type: d.type, activity: d.src, effect: d.src === undefined ? d.name : undefined };
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

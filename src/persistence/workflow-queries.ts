@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../engine/errors/domain.error';
 import { toView, type InstanceRow, type WorkflowView } from '../engine/instance';
+import type { SlaRule } from '../engine/sla';
 import { query } from '../engine/sql';
 
 export interface ListFilter {
@@ -8,8 +9,72 @@ export interface ListFilter {
   status?: string;
   state?: string;
   businessKey?: string;
+  /** Only instances past a state's SLA now. */
+  overdue?: boolean;
+  /** Only instances with an activity still retrying after the retry alert threshold. */
+  retrying?: boolean;
+  /** ISO timestamps: created at or after / strictly before. */
+  createdAfter?: string;
+  createdBefore?: string;
   limit: number;
   cursor?: string;
+}
+
+/** A state an instance has been in for longer than its SLA. */
+export interface OverdueState {
+  state: string;
+  enteredAt: string;
+  maxDurationMs: number;
+  overdueByMs: number;
+}
+
+/** An activity that has failed at least once and is still being retried. */
+export interface RetryingActivity {
+  activityId: string;
+  activity: string;
+  attempts: number;
+  since: string;
+  lastError: string | null;
+}
+
+/** A listed instance; an overdue or retrying listing says which state or activity, and since when. */
+export type ListedWorkflow = WorkflowView & { overdue?: OverdueState[]; retrying?: RetryingActivity[] };
+
+export interface QueryOptions {
+  /** Every registered definition version's state SLAs (`slaRules`). */
+  slaRules?: readonly SlaRule[];
+  /** ACTIVITY_RETRY_ALERT_MS. */
+  retryAlertMs?: number;
+}
+
+/** Still able to move: only these can be overdue. */
+const ACTIVE = `w.status IN ('running', 'waiting')`;
+
+/**
+ * The states of instance `w` past their SLA, one row each (state, entered_at, max_ms,
+ * overdue_ms); `rules` is the SQL parameter holding the SLA table as JSON. A state counts
+ * while it is still active (in `state_paths`), from when it was last entered (`state_entered`).
+ */
+export function overdueStatesSql(rules: string): string {
+  return `SELECT r.state, (w.state_entered ->> r.state)::timestamptz AS entered_at, r.max_ms,
+           floor(extract(epoch FROM now() - (w.state_entered ->> r.state)::timestamptz) * 1000)::bigint - r.max_ms AS overdue_ms
+      FROM jsonb_to_recordset(${rules}::jsonb) AS r(type text, version int, state text, max_ms bigint)
+     WHERE r.type = w.type AND r.version = w.definition_version AND r.state = ANY(w.state_paths)
+       AND (w.state_entered ->> r.state) IS NOT NULL
+       AND (w.state_entered ->> r.state)::timestamptz < now() - r.max_ms * interval '1 millisecond'`;
+}
+
+/** The activities of instance `w` that failed at least once and still retry after `minAge` milliseconds. */
+export function retryingActivitiesSql(minAge: string): string {
+  return `SELECT a.child_id, a.src, a.attempts, a.created_at, a.last_error ->> 'message' AS last_error
+      FROM activity a
+     WHERE a.workflow_id = w.id AND a.status = 'scheduled' AND a.attempts >= 1
+       AND a.created_at < now() - ${minAge}::bigint * interval '1 millisecond'`;
+}
+
+/** The SLA table as the JSON parameter `overdueStatesSql` reads. */
+export function slaRulesParam(rules: readonly SlaRule[]): string {
+  return JSON.stringify(rules.map((r) => ({ type: r.type, version: r.version, state: r.state, max_ms: r.maxDurationMs })));
 }
 
 export interface Page<T> {
@@ -36,7 +101,16 @@ export interface HistoryEntry {
 
 /** Read side of the workflow tables: lists, one instance, its history. */
 export class WorkflowQueries {
-  constructor(private readonly db: DataSource) {}
+  private readonly rules: string;
+  private readonly retryAlertMs: number;
+
+  constructor(
+    private readonly db: DataSource,
+    options: QueryOptions = {},
+  ) {
+    this.rules = slaRulesParam(options.slaRules ?? []);
+    this.retryAlertMs = options.retryAlertMs ?? 300_000;
+  }
 
   async get(id: string): Promise<WorkflowView> {
     const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1', [id]);
@@ -44,36 +118,75 @@ export class WorkflowQueries {
     return toView(row);
   }
 
-  /** Newest first; the cursor is the (created_at, id) of the last item seen. */
-  async list(filter: ListFilter): Promise<Page<WorkflowView>> {
+  /** Newest first; the cursor is the (created_at, id) of the last item seen, whatever the filters. */
+  async list(filter: ListFilter): Promise<Page<ListedWorkflow>> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
+    const param = (value: unknown) => {
       params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
+      return `$${params.length}`;
     };
-    if (filter.type) add('type = ?', filter.type);
-    if (filter.status) add('status = ?', filter.status);
-    if (filter.state) add('? = ANY(state_paths)', filter.state);
-    if (filter.businessKey) add('business_key = ?', filter.businessKey);
+    if (filter.type) where.push(`w.type = ${param(filter.type)}`);
+    if (filter.status) where.push(`w.status = ${param(filter.status)}`);
+    if (filter.state) where.push(`${param(filter.state)} = ANY(w.state_paths)`);
+    if (filter.businessKey) where.push(`w.business_key = ${param(filter.businessKey)}`);
+    if (filter.createdAfter) where.push(`w.created_at >= ${param(filter.createdAfter)}::timestamptz`);
+    if (filter.createdBefore) where.push(`w.created_at < ${param(filter.createdBefore)}::timestamptz`);
+    const columns = ['w.*'];
+    if (filter.overdue) {
+      const overdue = overdueStatesSql(param(this.rules));
+      where.push(`${ACTIVE} AND EXISTS (${overdue})`);
+      columns.push(`(SELECT jsonb_agg(jsonb_build_object('state', o.state, 'enteredAt', o.entered_at, 'maxDurationMs', o.max_ms, 'overdueByMs', o.overdue_ms)
+                     ORDER BY o.overdue_ms DESC) FROM (${overdue}) o) AS overdue_states`);
+    }
+    if (filter.retrying) {
+      const retrying = retryingActivitiesSql(param(this.retryAlertMs));
+      where.push(`${ACTIVE} AND EXISTS (${retrying})`);
+      columns.push(`(SELECT jsonb_agg(jsonb_build_object('activityId', r.child_id, 'activity', r.src, 'attempts', r.attempts, 'since', r.created_at, 'lastError', r.last_error)
+                     ORDER BY r.created_at) FROM (${retrying}) r) AS retrying_activities`);
+    }
     if (filter.cursor) {
       const [at, id] = decodeCursor(filter.cursor);
-      params.push(at, id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+      where.push(`(w.created_at, w.id) < (${param(at)}::timestamptz, ${param(id)})`);
     }
-    params.push(filter.limit + 1);
-    const rows = await query<InstanceRow>(
+    const rows = await query<InstanceRow & { overdue_states?: any[] | null; retrying_activities?: any[] | null }>(
       this.db,
-      `SELECT * FROM workflow_instance ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT ${columns.join(', ')} FROM workflow_instance w ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY w.created_at DESC, w.id DESC LIMIT ${param(filter.limit + 1)}`,
       params,
     );
     const items = rows.slice(0, filter.limit);
     const last = items[items.length - 1];
     return {
-      items: items.map(toView),
+      items: items.map((row) => ({
+        ...toView(row),
+        ...(filter.overdue ? { overdue: (row.overdue_states ?? []).map(toOverdueState) } : {}),
+        ...(filter.retrying ? { retrying: (row.retrying_activities ?? []).map(toRetrying) } : {}),
+      })),
       nextCursor: rows.length > filter.limit && last ? encodeCursor(new Date(last.created_at), last.id) : null,
     };
+  }
+
+  /** Instances past an SLA now, counted by type and state (the overdue gauge). */
+  async overdueCounts(): Promise<{ type: string; state: string; count: number }[]> {
+    const rows = await query<{ type: string; state: string; count: string }>(
+      this.db,
+      `SELECT w.type, o.state, count(*) AS count FROM workflow_instance w CROSS JOIN LATERAL (${overdueStatesSql('$1')}) o
+        WHERE ${ACTIVE} GROUP BY w.type, o.state`,
+      [this.rules],
+    );
+    return rows.map((r) => ({ type: r.type, state: r.state, count: Number(r.count) }));
+  }
+
+  /** Activities retrying for longer than the alert threshold, counted by type and activity. */
+  async retryingCounts(): Promise<{ type: string; activity: string; count: number }[]> {
+    const rows = await query<{ type: string; activity: string; count: string }>(
+      this.db,
+      `SELECT w.type, r.src AS activity, count(*) AS count FROM workflow_instance w CROSS JOIN LATERAL (${retryingActivitiesSql('$1')}) r
+        WHERE ${ACTIVE} GROUP BY w.type, r.src`,
+      [this.retryAlertMs],
+    );
+    return rows.map((r) => ({ type: r.type, activity: r.activity, count: Number(r.count) }));
   }
 
   async history(id: string): Promise<HistoryEntry[]> {
@@ -96,6 +209,14 @@ export class WorkflowQueries {
       hash: r.hash,
     }));
   }
+}
+
+function toOverdueState(o: any): OverdueState {
+  return { state: o.state, enteredAt: new Date(o.enteredAt).toISOString(), maxDurationMs: Number(o.maxDurationMs), overdueByMs: Number(o.overdueByMs) };
+}
+
+function toRetrying(r: any): RetryingActivity {
+  return { activityId: r.activityId, activity: r.activity, attempts: Number(r.attempts), since: new Date(r.since).toISOString(), lastError: r.lastError ?? null };
 }
 
 function encodeCursor(at: Date, id: string): string {

@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   isRetryableStatus,
   PartnerRejectedError,
@@ -47,6 +48,9 @@ interface Call {
 }
 
 const enc = encodeURIComponent;
+
+/** Partner calls are the leaves of a workflow's trace: API → transition → activity → partner. */
+const tracer = trace.getTracer('statera-partners');
 
 function isTimeoutReason(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
@@ -167,13 +171,47 @@ export class SandboxClient {
     return this.call<T>({ partner, operation, method: 'GET', path, signal: o?.signal, correlationKey: o?.correlationKey });
   }
 
-  private async call<T>(c: Call): Promise<T> {
+  /**
+   * One client span per partner call, child of whatever is active (an activity attempt), with
+   * `traceparent` sent along so a partner that traces joins the same trace. With tracing
+   * off, the span is the API's no-op and nothing is injected.
+   */
+  private call<T>(c: Call): Promise<T> {
+    const url = new URL(this.baseUrl + c.path);
+    return tracer.startActiveSpan(
+      `${c.partner}.${c.operation}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': c.method,
+          'server.address': url.hostname,
+          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+          'url.path': url.pathname,
+          'statera.partner': c.partner,
+          'statera.partner.operation': c.operation,
+        },
+      },
+      async (span) => {
+        try {
+          return await this.send<T>(c, span.isRecording() ? (status) => span.setAttribute('http.response.status_code', status) : undefined);
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async send<T>(c: Call, onStatus?: (status: number) => void): Promise<T> {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = c.signal ? AbortSignal.any([c.signal, deadline]) : deadline;
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
     if (c.idempotencyKey) headers['idempotency-key'] = c.idempotencyKey;
     if (c.correlationKey) headers['x-correlation-key'] = c.correlationKey;
+    propagation.inject(context.active(), headers);
     const base = { partner: c.partner, operation: c.operation, idempotencyKey: c.idempotencyKey };
 
     let status: number;
@@ -186,6 +224,7 @@ export class SandboxClient {
         signal,
       });
       status = res.status;
+      onStatus?.(status);
       text = await res.text(); // inside the try: the body can time out too
     } catch (err) {
       if (c.signal?.aborted && !isTimeoutReason(c.signal.reason)) throw c.signal.reason;
