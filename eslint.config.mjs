@@ -29,6 +29,14 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser: browser globals, and nothing of Node or the server's code.
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', URLSearchParams: 'readonly', Blob: 'readonly', ResizeObserver: 'readonly', HTMLElement: 'readonly' } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(node:|\\.\\./\\.\\./(src|machines)/)', message: 'The console talks to the server over HTTP only.' }] }],
+    },
+  },
+  {
     // The engine knows XState, PostgreSQL and BullMQ; never the processes, HTTP or NestJS.
     files: ['src/engine/**/*.ts'],
     rules: {

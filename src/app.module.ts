@@ -11,6 +11,7 @@ import { WorkflowsController } from './api/workflows.controller';
 import { AdminController, authProviders } from './auth/auth.providers';
 import { AuditController } from './audit/audit.controller';
 import { DiagramsController } from './diagrams/diagrams.controller';
+import { ConsoleModule } from './console/console.module';
 import type { AppConfig } from './config/config';
 import type { WorkflowDefinition } from './engine/definition';
 import type { DefinitionRegistry } from './engine/registry';
@@ -47,6 +48,8 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.APP_DATABASE_URL, config.DATABASE_POOL_SIZE), retryAttempts: 2, retryDelay: 1000 }),
         // Metrics, JSON logs, the SLA monitor and the health checks' terminus.
         ObservabilityModule.forRoot(config),
+        // The web console at / and its read endpoints: HTTP processes only.
+        ...(serveHttp ? [ConsoleModule] : []),
       ],
       controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController] : [],
       providers: [

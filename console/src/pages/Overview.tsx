@@ -1,0 +1,121 @@
+import { api } from '../api';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { ThroughputChart, type Throughput } from '../components/ThroughputChart';
+import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
+import { formatDuration, formatTime } from '../components/Status';
+import { usePoll } from '../poll';
+import { href } from '../router';
+
+interface OverviewStats {
+  generatedAt: string;
+  counts: { type: string; status: string; count: number }[];
+  throughput: Throughput;
+  tasks: { open: number; overdue: number };
+}
+
+const STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+
+/** Counts by type and status, throughput, and what needs attention: failed and overdue work. */
+export function Overview() {
+  const stats = usePoll(() => api<OverviewStats>('/v1/stats/overview'), []);
+  const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?status=failed&limit=10'), []);
+  const overdue = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?overdue=true&limit=10'), []);
+  const overdueTasks = usePoll(() => api<{ items: any[] }>('/v1/tasks?status=open&overdue=true&limit=10'), []);
+
+  const s = stats.data;
+  const totals = Object.fromEntries(STATUSES.map((st) => [st, s?.counts.filter((c) => c.status === st).reduce((a, c) => a + c.count, 0) ?? 0]));
+  const types = [...new Set(s?.counts.map((c) => c.type) ?? [])];
+  const count = (type: string, status: string) => s?.counts.find((c) => c.type === type && c.status === status)?.count ?? 0;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Overview</h1>
+        {s && <span className="muted small">updated {formatTime(s.generatedAt)}</span>}
+      </div>
+      <ProblemAlert problem={stats.problem} />
+      <section className="tiles" aria-label="Workflows by status">
+        {STATUSES.map((st) => (
+          <a key={st} className={`tile tile-${st}`} href={href('/workflows', { status: st })}>
+            <span className="tile-value" data-testid={`count-${st}`}>{s ? totals[st] : '…'}</span>
+            <span className="tile-label">{st}</span>
+          </a>
+        ))}
+        <a className="tile tile-tasks" href={href('/tasks')}>
+          <span className="tile-value" data-testid="count-open-tasks">{s ? s.tasks.open : '…'}</span>
+          <span className="tile-label">open tasks{s && s.tasks.overdue > 0 ? ` · ${s.tasks.overdue} overdue` : ''}</span>
+        </a>
+      </section>
+
+      <div className="grid-2">
+        <section className="card">
+          <h2>Throughput, last hour</h2>
+          {s ? <ThroughputChart data={s.throughput} /> : <p className="muted">Loading…</p>}
+        </section>
+        <section className="card">
+          <h2>By type and status</h2>
+          <table className="table compact" aria-label="Workflows by type and status">
+            <thead>
+              <tr>
+                <th scope="col">type</th>
+                {STATUSES.map((st) => (
+                  <th key={st} scope="col" className="num">
+                    {st}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {types.map((t) => (
+                <tr key={t}>
+                  <th scope="row">
+                    <a href={href('/workflows', { type: t })}>{t}</a>
+                  </th>
+                  {STATUSES.map((st) => (
+                    <td key={st} className="num">
+                      {count(t, st) ? <a href={href('/workflows', { type: t, status: st })}>{count(t, st)}</a> : <span className="muted">0</span>}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+              {!types.length && (
+                <tr>
+                  <td colSpan={STATUSES.length + 1} className="muted">
+                    No workflows yet.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </section>
+      </div>
+
+      <div className="grid-2">
+        <section className="card" aria-labelledby="failed-heading">
+          <h2 id="failed-heading">Failed</h2>
+          <ProblemAlert problem={failed.problem} />
+          <WorkflowTable items={failed.data?.items} empty="No failed workflows." compact />
+        </section>
+        <section className="card" aria-labelledby="overdue-heading">
+          <h2 id="overdue-heading">Overdue</h2>
+          <ProblemAlert problem={overdue.problem} />
+          <WorkflowTable items={overdue.data?.items} empty="No overdue workflows." compact />
+          <h3>Overdue tasks</h3>
+          <ProblemAlert problem={overdueTasks.problem} />
+          {overdueTasks.data?.items.length ? (
+            <ul className="plain-list">
+              {overdueTasks.data.items.map((t) => (
+                <li key={t.id}>
+                  <a href={href(`/workflows/${encodeURIComponent(t.workflowId)}`)}>{t.title}</a> <span className="muted">· {t.workflowId}</span>{' '}
+                  {t.dueAt && <span className="overdue">overdue by {formatDuration(Date.now() - Date.parse(t.dueAt))}</span>}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">No overdue tasks.</p>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

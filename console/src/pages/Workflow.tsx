@@ -1,0 +1,153 @@
+import { api, enc } from '../api';
+import { Diagram } from '../components/Diagram';
+import { JsonView } from '../components/JsonView';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { formatDuration, formatTime, stateLabel, StatusBadge } from '../components/Status';
+import type { WorkflowRow } from '../components/WorkflowTable';
+import { usePoll } from '../poll';
+import { href } from '../router';
+import { Timeline } from './Timeline';
+import { WorkflowActions } from './WorkflowActions';
+
+/** A list row, with what GET /v1/workflows/{id} adds. */
+export interface WorkflowView extends WorkflowRow {
+  context: unknown;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  version: number;
+  parentId: string | null;
+}
+
+interface Outstanding {
+  activities: { id: string; name: string; kind: string; attempts: number; childWorkflowId: string | null; lastError: any; scheduledAt: string }[];
+  timers: { id: string; event: string; dueAt: string }[];
+}
+
+/** One workflow, live: its statechart with the path taken, its data, what it waits on, its history, and actions. */
+export function WorkflowPage({ id }: { id: string }) {
+  const wf = usePoll(() => api<WorkflowView>(`/v1/workflows/${enc(id)}`), [id]);
+  const w = wf.data;
+  // What changes only when the instance moves on is refetched on its version, not every tick.
+  const version = w?.version;
+  const outstanding = usePoll(() => api<Outstanding>(`/v1/workflows/${enc(id)}/outstanding`), [id, version], null, [id]);
+  const tasks = usePoll(() => api<{ items: any[] }>(`/v1/tasks?workflow=${enc(id)}&status=open`), [id, version], null, [id]);
+
+  if (!w) {
+    return (
+      <>
+        <h1 className="mono">{id}</h1>
+        {wf.problem ? <ProblemAlert problem={wf.problem} /> : <p className="muted">Loading…</p>}
+      </>
+    );
+  }
+  const ended = ['completed', 'failed', 'cancelled'].includes(w.status);
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <p className="crumbs">
+            <a href={href('/workflows')}>Workflows</a> / <a href={href('/workflows', { type: w.type })}>{w.type}</a>
+          </p>
+          <h1 className="mono">{w.id}</h1>
+        </div>
+        <div className="head-status">
+          <span data-testid="workflow-status">
+            <StatusBadge status={w.status} />
+          </span>
+          <span className="mono" data-testid="workflow-state">
+            {stateLabel(w.state)}
+          </span>
+        </div>
+      </div>
+      <ProblemAlert problem={wf.problem} />
+      <dl className="facts">
+        <dt>type</dt>
+        <dd>
+          <a href={href(`/definitions/${w.type}/${w.definitionVersion}`)}>
+            {w.type} v{w.definitionVersion}
+          </a>
+        </dd>
+        <dt>business key</dt>
+        <dd>{w.businessKey ?? '—'}</dd>
+        <dt>parent</dt>
+        <dd>{w.parentId ? <a href={href(`/workflows/${enc(w.parentId)}`)}>{w.parentId}</a> : '—'}</dd>
+        <dt>started</dt>
+        <dd>{formatTime(w.createdAt)}</dd>
+        <dt>{ended ? 'ended' : 'last change'}</dt>
+        <dd>{formatTime(w.endedAt ?? w.updatedAt)}</dd>
+        <dt>version</dt>
+        <dd>{w.version}</dd>
+      </dl>
+
+      <section className="card" aria-labelledby="diagram-heading">
+        <h2 id="diagram-heading">Statechart</h2>
+        <p className="muted small">The path this instance took and its current state are marked.</p>
+        <Diagram path={`/v1/workflows/${enc(id)}/diagram?format=svg`} label={`Statechart of ${w.id}, current state ${stateLabel(w.state)}`} version={version} />
+      </section>
+
+      <div className="grid-2">
+        <section className="card" aria-labelledby="data-heading">
+          <h2 id="data-heading">Data</h2>
+          {w.error ? (
+            <>
+              <h3>Error</h3>
+              <JsonView label="Error" value={w.error} />
+            </>
+          ) : null}
+          {ended && (
+            <>
+              <h3>Output</h3>
+              <JsonView label="Output" value={w.output} />
+            </>
+          )}
+          <details open={!ended}>
+            <summary>Context</summary>
+            <JsonView label="Context" value={w.context} />
+          </details>
+          <details>
+            <summary>Input</summary>
+            <JsonView label="Input" value={w.input} />
+          </details>
+        </section>
+        <section className="card" aria-labelledby="waiting-heading">
+          <h2 id="waiting-heading">Outstanding</h2>
+          <ProblemAlert problem={outstanding.problem ?? tasks.problem} />
+          <ul className="plain-list" aria-label="Outstanding work">
+            {outstanding.data?.activities.map((a) => (
+              <li key={a.id}>
+                <span className="tag">{a.kind}</span> <strong>{a.name}</strong>
+                {a.childWorkflowId && (
+                  <>
+                    {' '}
+                    → <a href={href(`/workflows/${enc(a.childWorkflowId)}`)}>{a.childWorkflowId}</a>
+                  </>
+                )}
+                {a.attempts > 0 && <span className="overdue small"> · {a.attempts} failed attempt(s){a.lastError?.message ? `: ${a.lastError.message}` : ''}</span>}
+              </li>
+            ))}
+            {outstanding.data?.timers.map((t) => (
+              <li key={t.id}>
+                <span className="tag">timer</span> <strong>{t.event}</strong> <span className="muted small">due {formatTime(t.dueAt)}</span>
+              </li>
+            ))}
+            {tasks.data?.items.map((t) => (
+              <li key={t.id}>
+                <span className="tag">task</span> <a href={href('/tasks', { workflow: w.id })}>{t.title}</a>{' '}
+                <span className="muted small">
+                  for {t.candidateGroups.join(', ')}
+                  {t.claimedBy ? `, claimed by ${t.claimedBy}` : ''}
+                </span>
+                {t.overdue && t.dueAt && <span className="overdue small"> · overdue by {formatDuration(Date.now() - Date.parse(t.dueAt))}</span>}
+              </li>
+            ))}
+          </ul>
+          {outstanding.data && !outstanding.data.activities.length && !outstanding.data.timers.length && !tasks.data?.items.length && <p className="muted">Nothing outstanding.</p>}
+        </section>
+      </div>
+
+      {!ended && <WorkflowActions workflow={w} onDone={wf.reload} />}
+      <Timeline id={id} version={version} />
+    </>
+  );
+}

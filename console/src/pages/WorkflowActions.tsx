@@ -1,0 +1,131 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError, enc, type Problem } from '../api';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { fieldErrors, SchemaFields } from '../components/SchemaForm';
+import { FormInputError, initialValues, toPayload, type FormValues, type JsonSchema } from '../components/schema-form';
+import type { WorkflowView } from './Workflow';
+
+interface Definition {
+  events: { type: string; payload: JsonSchema }[];
+  cancelEvent: string;
+}
+
+const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : err instanceof FormInputError ? { title: 'The form has errors', status: 0, errors: err.errors } : { title: 'Unexpected error', status: 0, detail: String(err) });
+
+/**
+ * Send an event (a form built from the event's payload schema) or cancel. Shown to everyone:
+ * the API decides who may, and its refusal is shown as it words it.
+ */
+export function WorkflowActions({ workflow, onDone }: { workflow: WorkflowView; onDone: () => void }) {
+  const [definition, setDefinition] = useState<Definition>();
+  const [eventType, setEventType] = useState('');
+  const [values, setValues] = useState<FormValues>({});
+  const [problem, setProblem] = useState<Problem>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [reason, setReason] = useState('');
+
+  useEffect(() => {
+    api<Definition>(`/v1/definitions/${enc(workflow.type)}/${workflow.definitionVersion}`)
+      .then(setDefinition)
+      .catch((err: unknown) => setProblem(asProblem(err)));
+  }, [workflow.type, workflow.definitionVersion]);
+
+  const events = definition?.events ?? [];
+  const schema = events.find((e) => e.type === eventType)?.payload;
+
+  const run = async (action: () => Promise<unknown>, success: string) => {
+    setBusy(true);
+    setProblem(undefined);
+    setNotice(undefined);
+    try {
+      await action();
+      setNotice(success);
+      onDone();
+      return true;
+    } catch (err) {
+      setProblem(asProblem(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const payload = schema ? toPayload(schema, values) : {};
+      await api(`/v1/workflows/${enc(workflow.id)}/events`, { method: 'POST', body: { ...payload, type: eventType } });
+    }, `${eventType} accepted`);
+  };
+
+  const cancel = async (e: FormEvent) => {
+    e.preventDefault();
+    const ok = await run(() => api(`/v1/workflows/${enc(workflow.id)}/cancel`, { method: 'POST', body: reason.trim() ? { reason: reason.trim() } : {} }), 'Cancellation accepted');
+    if (ok) setConfirming(false);
+  };
+
+  return (
+    <section className="card" aria-labelledby="actions-heading">
+      <h2 id="actions-heading">Actions</h2>
+      <ProblemAlert problem={problem} onDismiss={() => setProblem(undefined)} />
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div className="grid-2">
+        <form onSubmit={send} aria-label="Send an event" noValidate>
+          <h3>Send an event</h3>
+          <div className="field">
+            <label htmlFor="event-type">Event</label>
+            <select
+              id="event-type"
+              value={eventType}
+              onChange={(e) => {
+                const next = events.find((x) => x.type === e.target.value);
+                setEventType(e.target.value);
+                setValues(next ? initialValues(next.payload) : {});
+                setProblem(undefined);
+              }}
+            >
+              <option value="">{events.length ? 'Choose an event…' : 'This definition declares no events'}</option>
+              {events.map((ev) => (
+                <option key={ev.type}>{ev.type}</option>
+              ))}
+            </select>
+          </div>
+          {schema && <SchemaFields schema={schema} values={values} onChange={setValues} errors={fieldErrors(problem?.errors)} />}
+          <button type="submit" disabled={!eventType || busy}>
+            Send event
+          </button>
+        </form>
+        <form onSubmit={cancel} aria-label="Cancel the workflow" noValidate>
+          <h3>Cancel</h3>
+          <p className="muted small">Stops its activities and timers and takes the process&apos;s cancellation path; some states refuse it.</p>
+          {confirming ? (
+            <>
+              <div className="field">
+                <label htmlFor="cancel-reason">Reason</label>
+                <input id="cancel-reason" value={reason} maxLength={1000} onChange={(e) => setReason(e.target.value)} />
+              </div>
+              <div className="row">
+                <button type="submit" className="danger" disabled={busy}>
+                  Confirm cancellation
+                </button>
+                <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+                  Keep it running
+                </button>
+              </div>
+            </>
+          ) : (
+            <button type="button" className="danger-outline" onClick={() => setConfirming(true)}>
+              Cancel workflow…
+            </button>
+          )}
+        </form>
+      </div>
+    </section>
+  );
+}

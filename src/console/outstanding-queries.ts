@@ -1,0 +1,36 @@
+import type { DataSource } from 'typeorm';
+import { DomainError } from '../engine/errors/domain.error';
+import { query } from '../engine/sql';
+
+export interface OutstandingWork {
+  /** Activities and child workflows scheduled and not yet settled. */
+  activities: { id: string; name: string; kind: string; attempts: number; childWorkflowId: string | null; lastError: unknown; scheduledAt: string }[];
+  /** Durable timers not yet fired or cancelled. */
+  timers: { id: string; event: string; dueAt: string }[];
+}
+
+/** What a workflow is waiting on, from the engine's own tables (XState's snapshot does not know). */
+export class OutstandingQueries {
+  constructor(private readonly db: DataSource) {}
+
+  async of(workflowId: string): Promise<OutstandingWork> {
+    const [instance] = await query<{ id: string }>(this.db, 'SELECT id FROM workflow_instance WHERE id = $1', [workflowId]);
+    if (!instance) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
+    const [activities, timers] = await Promise.all([
+      query<any>(this.db, `SELECT id, src, kind, attempts, child_workflow_id, last_error, created_at FROM activity WHERE workflow_id = $1 AND status = 'scheduled' ORDER BY created_at, seq`, [workflowId]),
+      query<any>(this.db, `SELECT id, event, due_at FROM timer WHERE workflow_id = $1 AND status = 'scheduled' ORDER BY due_at`, [workflowId]),
+    ]);
+    return {
+      activities: activities.map((a) => ({
+        id: a.id,
+        name: a.src,
+        kind: a.kind,
+        attempts: a.attempts,
+        childWorkflowId: a.child_workflow_id,
+        lastError: a.last_error,
+        scheduledAt: new Date(a.created_at).toISOString(),
+      })),
+      timers: timers.map((t) => ({ id: t.id, event: String(t.event?.type ?? 'timer'), dueAt: new Date(t.due_at).toISOString() })),
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import type { DataSource } from 'typeorm';
+import { query } from '../engine/sql';
+
+export const THROUGHPUT_MINUTES = 60;
+
+export interface Overview {
+  generatedAt: string;
+  /** Instances per type and status, every type that has one. */
+  counts: { type: string; status: string; count: number }[];
+  /** Per-minute buckets over the last hour, oldest first: `minutes[i]` is the bucket's start. */
+  throughput: { minutes: string[]; started: number[]; completed: number[]; failed: number[] };
+  /** Open and overdue human tasks (of the caller's groups, for a reviewer). */
+  tasks: { open: number; overdue: number };
+}
+
+/** Read side of the console's overview: aggregates, never rows. */
+export class StatsQueries {
+  constructor(private readonly db: DataSource) {}
+
+  async overview(visibleToGroups?: string[]): Promise<Overview> {
+    // One clock for every bucket: the database's, so API processes with skewed clocks agree.
+    const [{ now, since }] = await query<{ now: Date; since: Date }>(
+      this.db,
+      `SELECT now() AS now, date_trunc('minute', now()) - make_interval(mins => $1) AS since`,
+      [THROUGHPUT_MINUTES - 1],
+    );
+    const [counts, started, ended, tasks] = await Promise.all([
+      query<{ type: string; status: string; count: string }>(this.db, 'SELECT type, status, count(*) AS count FROM workflow_instance GROUP BY type, status ORDER BY type, status'),
+      query<{ minute: Date; count: string }>(this.db, `SELECT date_trunc('minute', created_at) AS minute, count(*) AS count FROM workflow_instance WHERE created_at >= $1 GROUP BY 1`, [since]),
+      query<{ minute: Date; status: string; count: string }>(
+        this.db,
+        `SELECT date_trunc('minute', ended_at) AS minute, status, count(*) AS count FROM workflow_instance
+          WHERE ended_at >= $1 AND status IN ('completed', 'failed') GROUP BY 1, 2`,
+        [since],
+      ),
+      query<{ open: string; overdue: string }>(
+        this.db,
+        `SELECT count(*) AS open, count(*) FILTER (WHERE overdue OR due_at < now()) AS overdue FROM human_task
+          WHERE status = 'open' AND ($1::text[] IS NULL OR candidate_groups && $1::text[])`,
+        [visibleToGroups ?? null],
+      ),
+    ]);
+    const start = new Date(since).getTime();
+    const minutes = Array.from({ length: THROUGHPUT_MINUTES }, (_, i) => new Date(start + i * 60_000).toISOString());
+    const series = () => new Array<number>(THROUGHPUT_MINUTES).fill(0);
+    const throughput = { minutes, started: series(), completed: series(), failed: series() };
+    const bucket = (at: Date) => Math.round((new Date(at).getTime() - start) / 60_000);
+    for (const r of started) {
+      const i = bucket(r.minute);
+      if (i >= 0 && i < THROUGHPUT_MINUTES) throughput.started[i] += Number(r.count);
+    }
+    for (const r of ended) {
+      const i = bucket(r.minute);
+      if (i >= 0 && i < THROUGHPUT_MINUTES) throughput[r.status as 'completed' | 'failed'][i] += Number(r.count);
+    }
+    return {
+      generatedAt: new Date(now).toISOString(),
+      counts: counts.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) })),
+      throughput,
+      tasks: { open: Number(tasks[0]?.open ?? 0), overdue: Number(tasks[0]?.overdue ?? 0) },
+    };
+  }
+}
