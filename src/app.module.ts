@@ -68,7 +68,7 @@ export class AppModule {
               worker: {
                 lockDurationMs: config.LOCK_DURATION_MS,
                 stalledIntervalMs: config.STALLED_INTERVAL_MS,
-                concurrency: { activities: config.ACTIVITY_CONCURRENCY, timers: 8, effects: 8, events: 8 },
+                concurrency: { activities: config.ACTIVITY_CONCURRENCY, timers: config.TIMER_CONCURRENCY, effects: 8, events: 8 },
               },
               log: observability.engineLog,
               telemetry: observability.telemetry,

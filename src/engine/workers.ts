@@ -8,11 +8,14 @@ import { ActivityTimeoutError } from './errors/activity-timeout.error';
 import { serializeError } from './instance';
 import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
+import { InputBatcher } from './input-batcher';
 import { isTransient } from './sql';
 import type { WorkflowEngine } from './workflow-engine';
 
 export interface WorkerOptions {
   concurrency: { activities: number; timers: number; effects: number; events: number };
+  /** Activity results and timer fires applied together in one transaction, at most this many (1: one each). */
+  maxBatch?: number;
   /** BullMQ lock on a running job; a killed worker's job is taken over after it lapses. */
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -41,6 +44,7 @@ function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined,
 export class EngineWorkers {
   private readonly workers: Worker[] = [];
   private readonly identity = `${hostname()}/${process.pid}`;
+  private readonly inputs: InputBatcher;
 
   constructor(
     private readonly engine: WorkflowEngine,
@@ -48,7 +52,11 @@ export class EngineWorkers {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly options: WorkerOptions,
-  ) {}
+  ) {
+    // Two transactions in flight keep both the database and this process busy; more would
+    // only make the batches smaller.
+    this.inputs = new InputBatcher(engine, { maxBatch: options.maxBatch ?? 32, inFlight: 2 });
+  }
 
   start(): void {
     const common = {
@@ -63,7 +71,7 @@ export class EngineWorkers {
     const c = this.options.concurrency;
     this.workers.push(
       new Worker<ActivityJob>('activities', (job) => this.runActivity(job), { ...common, concurrency: c.activities }),
-      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.engine.timerFired(job.data)), { ...common, concurrency: c.timers }),
+      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.inputs.submit({ kind: 'timer', job: job.data })), { ...common, concurrency: c.timers }),
       new Worker<EffectJob>('effects', (job) => this.runEffect(job), { ...common, concurrency: c.effects }),
       new Worker<EventJob>('events', (job) => this.runEvent(job.data), { ...common, concurrency: c.events }),
     );
@@ -111,13 +119,13 @@ export class EngineWorkers {
       this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0 });
     if (outcome.ok) {
       observed('completed');
-      await report(() => this.engine.activityFinished(data, { ok: true, output: toJson(outcome.value), worker: this.identity }));
+      await report(() => this.inputs.submit({ kind: 'activity', job: data, result: { ok: true, output: toJson(outcome.value), worker: this.identity } }));
       return;
     }
     const error = serializeError(outcome.error);
     if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
       observed('failed');
-      await report(() => this.engine.activityFinished(data, { ok: false, error, attempts: attempt, worker: this.identity }));
+      await report(() => this.inputs.submit({ kind: 'activity', job: data, result: { ok: false, error, attempts: attempt, worker: this.identity } }));
       throw new UnrecoverableError(error.message);
     }
     observed('retrying');

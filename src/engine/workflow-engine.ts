@@ -12,7 +12,8 @@ import { serializeError, toView, type InstanceRow, type WorkflowView } from './i
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { restore } from './snapshot';
-import { TASK_TIMER_PREFIX, taskOf } from './human-task';
+import { taskOf } from './human-task';
+import { actorOf, applyInput, describeInput, type ActivityResult, type EngineInput } from './engine-inputs';
 import { inTransaction, isTransient, query, type Tx } from './sql';
 import { Step, TxContext } from './step';
 import { NO_TELEMETRY, type EngineTelemetry } from './telemetry';
@@ -49,8 +50,6 @@ export interface EngineOptions {
   telemetry?: EngineTelemetry;
 }
 
-/** `worker` names the process that ran the attempt (host/pid), for operators reading the history. */
-type ActivityResult = ({ ok: true; output: unknown } | { ok: false; error: unknown; attempts: number }) & { worker: string };
 
 /**
  * The event loop: every input to a workflow goes through one transaction that locks the
@@ -261,33 +260,32 @@ export class WorkflowEngine {
   }
 
   async activityFinished(job: ActivityJob, result: ActivityResult): Promise<void> {
-    await this.applyOrFail(job.workflowId, `the result of activity ${job.activityId}`, () => this.applyActivityResult(job, result));
+    await this.applyInput({ kind: 'activity', job, result });
   }
 
-  private async applyActivityResult(job: ActivityJob, result: ActivityResult): Promise<void> {
-    await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
-      const status = result.ok ? 'completed' : 'failed';
-      const open = await step.tx.one(
-        `UPDATE activity SET status = $2, attempts = GREATEST(attempts, $3), last_error = $4, updated_at = now()
-          WHERE id = $1 AND status = 'scheduled' RETURNING id`,
-        [job.invocationId, status, result.ok ? 0 : result.attempts, result.ok ? null : result.error],
-      );
-      if (open) step.invocationSettled(job.activityId);
-      const event = result.ok
-        ? { type: `xstate.done.actor.${job.activityId}`, output: result.output }
-        : { type: `xstate.error.actor.${job.activityId}`, error: result.error };
-      if (!open) {
-        step.record({ kind: 'activity.result.discarded', event, outcome: 'discarded', reason: 'the invocation was stopped', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, worker: result.worker } });
-        return;
-      }
-      const accepted = await step.apply(event, result.ok ? 'activity.completed' : 'activity.failed', {
-        idempotencyKey: job.idempotencyKey,
-        data: { invocationId: job.invocationId, worker: result.worker },
-      });
-      // An error the machine does not handle normally puts the snapshot in `error`; if the
-      // state merely ignored it, the workflow must still not wait forever.
-      if (!result.ok && !accepted && !step.isTerminal) step.forceEnd('failed', result.error);
+  async timerFired(job: TimerJob): Promise<void> {
+    await this.applyInput({ kind: 'timer', job });
+  }
+
+  /** One activity result or timer fire, in its own transaction. */
+  async applyInput(input: EngineInput): Promise<void> {
+    await this.applyOrFail(input.job.workflowId, describeInput(input), async () => {
+      await this.withInstance(input.job.workflowId, actorOf(input), (step) => applyInput(step, input));
     });
+  }
+
+  /**
+   * Several inputs in one transaction: one commit (and one fsync) for all of them, the way
+   * PostgreSQL's group commit would, when many results arrive at once. Instances are locked
+   * in id order, so two such transactions cannot deadlock on each other. Throws if any input
+   * cannot be applied; the caller then applies each on its own, with its own failure handling.
+   */
+  async applyTogether(inputs: readonly EngineInput[]): Promise<void> {
+    const ordered = [...inputs].sort((x, y) => (x.job.workflowId < y.job.workflowId ? -1 : x.job.workflowId > y.job.workflowId ? 1 : 0));
+    const { outbox } = await this.transact(async (ctx) => {
+      for (const input of ordered) await this.inInstance(ctx, input.job.workflowId, actorOf(input), (step) => applyInput(step, input));
+    });
+    await this.dispatch(outbox);
   }
 
   /** Records a failed attempt that will be retried; false when the invocation is no longer wanted. */
@@ -303,30 +301,6 @@ export class WorkflowEngine {
       return { open: !!row };
     });
     return open;
-  }
-
-  async timerFired(job: TimerJob): Promise<void> {
-    await this.applyOrFail(job.workflowId, `timer ${job.timerId}`, () => this.applyTimer(job));
-  }
-
-  private async applyTimer(job: TimerJob): Promise<void> {
-    await this.withInstance(job.workflowId, { actor: 'system:timer' }, async (step) => {
-      const timer = await step.tx.one<{ event: EventObject; send_id: string; due_at: Date }>(
-        `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id, due_at`,
-        [job.timerId],
-      );
-      if (!timer) {
-        step.record({ kind: 'timer.discarded', outcome: 'discarded', reason: 'the timer was cancelled or already fired', data: { timerId: job.timerId } });
-        return;
-      }
-      step.firedTimer(timer.due_at);
-      if (timer.event.type.startsWith(TASK_TIMER_PREFIX)) {
-        step.record({ kind: 'timer.fired', outcome: 'ok', data: { timerId: job.timerId, sendId: timer.send_id } });
-        await step.taskTimerFired(timer.event as EventObject & { taskId: string });
-        return;
-      }
-      await step.apply(timer.event, 'timer.fired', { data: { timerId: job.timerId, sendId: timer.send_id } });
-    });
   }
 
   async effectFinished(job: EffectJob, ok: boolean, attempts: number, error?: unknown): Promise<void> {
@@ -411,21 +385,29 @@ export class WorkflowEngine {
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,
   ): Promise<R & { view: WorkflowView }> {
-    const { result, outbox } = await this.transact(async (ctx) => {
-      const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR UPDATE', [workflowId]);
-      if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
-      const definition = this.registry.get(row.type, row.definition_version);
-      trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
-      const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
-      const r = await fn(step);
-      await step.finish(true);
-      row.snapshot = { ...row.snapshot, context: step.snapshot.context };
-      row.state_value = step.snapshot.value;
-      row.updated_at = new Date();
-      return { ...(r as R), view: toView(row) };
-    });
+    const { result, outbox } = await this.transact((ctx) => this.inInstance(ctx, workflowId, actor, fn));
     await this.dispatch(outbox);
     return result;
+  }
+
+  /** Locks one instance inside the given transaction, runs `fn` on it and writes it. */
+  private async inInstance<R extends object = object>(
+    ctx: TxContext,
+    workflowId: string,
+    actor: Actor,
+    fn: (step: Step) => Promise<R | void>,
+  ): Promise<R & { view: WorkflowView }> {
+    const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR UPDATE', [workflowId]);
+    if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
+    const definition = this.registry.get(row.type, row.definition_version);
+    trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
+    const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
+    const r = await fn(step);
+    await step.finish(true);
+    row.snapshot = { ...row.snapshot, context: step.snapshot.context };
+    row.state_value = step.snapshot.value;
+    row.updated_at = new Date();
+    return { ...(r as R), view: toView(row) };
   }
 
   /**

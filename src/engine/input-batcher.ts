@@ -1,0 +1,61 @@
+import type { EngineInput } from './engine-inputs';
+
+export interface BatchTarget {
+  /** All of them in one transaction; throws if any cannot be applied. */
+  applyTogether(inputs: readonly EngineInput[]): Promise<void>;
+  /** One, in its own transaction, with its own failure handling. */
+  applyInput(input: EngineInput): Promise<void>;
+}
+
+interface Waiting {
+  input: EngineInput;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for worker results. While a few transactions are in flight, the results that
+ * arrive meanwhile wait and then go together in one transaction, so the commit rate stops
+ * bounding the transition rate under load; alone, a result goes at once and waits for nobody.
+ * Each caller's promise settles when its own input is committed (or has failed), so a job
+ * still completes only after its result is durable.
+ */
+export class InputBatcher {
+  private readonly waiting: Waiting[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly target: BatchTarget,
+    private readonly options: { maxBatch: number; inFlight: number },
+  ) {}
+
+  submit(input: EngineInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject });
+      if (this.running < this.options.inFlight) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running++;
+    try {
+      while (this.waiting.length > 0) await this.run(this.waiting.splice(0, this.options.maxBatch));
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        await this.target.applyTogether(batch.map((w) => w.input));
+        for (const w of batch) w.resolve();
+        return;
+      } catch {
+        // Nothing of the batch was committed: each goes again on its own, so one input the
+        // engine cannot apply fails its own workflow and holds up no other.
+      }
+    }
+    await Promise.all(batch.map((w) => this.target.applyInput(w.input).then(w.resolve, w.reject)));
+  }
+}
