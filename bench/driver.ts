@@ -1,0 +1,43 @@
+// What every system's run reports, and the bounded-concurrency loop that drives them all alike.
+
+/** One repeat of the five-step workload on one system. */
+export interface ThroughputRun {
+  system: string;
+  completed: number;
+  failed: number;
+  wallMs: number;
+  /** start → complete of each workflow, in ms (from the system's own records where it keeps them). */
+  latencies: number[];
+  /** Engine transactions one workflow needed (Statera only): start + one per activity result. */
+  transactionsPerWorkflow?: number;
+}
+
+export const workflowsPerSecond = (r: ThroughputRun) => (r.completed / r.wallMs) * 1000;
+
+/** Runs `task(0..count-1)` with at most `limit` in flight; the first failure is rethrown at the end. */
+export async function runBounded(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (next < count && failure === undefined) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  if (failure !== undefined) throw failure;
+}
+
+/** Calls `report` every `everyMs` while `work` runs: progress lines for long fills. */
+export async function withProgress<T>(work: Promise<T>, everyMs: number, report: () => void): Promise<T> {
+  const timer = setInterval(report, everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
