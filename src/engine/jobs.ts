@@ -24,6 +24,8 @@ export interface ActivityJob {
 export interface TimerJob {
   workflowId: string;
   timerId: string;
+  /** Due time (ms since the epoch); absent on jobs re-sent from the table by the sweeper. */
+  dueAt?: number;
   trace?: Record<string, string>;
 }
 

@@ -179,7 +179,7 @@ export class OutboxRelay implements OutboxDispatcher {
         ),
       );
     }
-    for (const t of timers) entries.push(timerEntry({ workflowId: t.workflow_id, timerId: t.id }, t.due_at));
+    for (const t of timers) entries.push(timerEntry({ workflowId: t.workflow_id, timerId: t.id, dueAt: new Date(t.due_at).getTime() }, t.due_at));
     for (const e of effects) {
       const def = this.registry.get(e.type, e.definition_version);
       const policy = resolveRetryPolicy(def.effects?.[e.name]?.retry);

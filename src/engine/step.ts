@@ -155,6 +155,8 @@ export class Step implements TaskHost {
   async scheduleTimer(sendId: string, event: { type: string }, delayMs: number): Promise<void> {
     const timerId = randomUUID();
     const dueAt = new Date(Date.now() + delayMs);
+    // Recorded at the instant the due time is computed, so the history shows the full delay.
+    this.record({ kind: 'timer.set', outcome: 'ok', data: { timerId, sendId, delayMs, dueAt: dueAt.toISOString() } });
     await this.tx.rows(`INSERT INTO timer (id, workflow_id, send_id, event, due_at, status) VALUES ($1, $2, $3, $4, $5, 'scheduled')`, [
       timerId,
       this.row.id,
@@ -162,8 +164,7 @@ export class Step implements TaskHost {
       JSON.stringify(event),
       dueAt,
     ]);
-    this.ctx.outbox.push(timerEntry({ workflowId: this.row.id, timerId }, dueAt));
-    this.record({ kind: 'timer.set', outcome: 'ok', data: { timerId, sendId, delayMs, dueAt: dueAt.toISOString() } });
+    this.ctx.outbox.push(timerEntry({ workflowId: this.row.id, timerId, dueAt: dueAt.getTime() }, dueAt));
   }
 
   /** Opens the tasks of states just entered and closes those of states just left (see step-tasks.ts). */

@@ -71,7 +71,7 @@ export class EngineWorkers {
     const c = this.options.concurrency;
     this.workers.push(
       new Worker<ActivityJob>('activities', (job) => this.runActivity(job), { ...common, concurrency: c.activities }),
-      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.inputs.submit({ kind: 'timer', job: job.data })), { ...common, concurrency: c.timers }),
+      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.fireTimer(job.data)), { ...common, concurrency: c.timers }),
       new Worker<EffectJob>('effects', (job) => this.runEffect(job), { ...common, concurrency: c.effects }),
       new Worker<EventJob>('events', (job) => this.runEvent(job.data), { ...common, concurrency: c.events }),
     );
@@ -96,6 +96,13 @@ export class EngineWorkers {
   private backoff(attemptsMade: number, data: any): number {
     if (!data?.type) return 1000;
     return retryDelayMs(this.policyOf(data), (data.attemptsBefore ?? 0) + attemptsMade);
+  }
+
+  /** BullMQ may hand over a delayed job a few milliseconds early; a durable timer never fires before it is due. */
+  private async fireTimer(data: TimerJob): Promise<void> {
+    const early = (data.dueAt ?? 0) - Date.now();
+    if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
+    await this.inputs.submit({ kind: 'timer', job: data });
   }
 
   private runActivity(job: Job<ActivityJob>): Promise<void> {

@@ -146,7 +146,7 @@ export function WorkflowPage({ id }: { id: string }) {
         </section>
       </div>
 
-      {!ended && <WorkflowActions workflow={w} onDone={wf.reload} />}
+      <WorkflowActions workflow={w} ended={ended} onDone={wf.reload} />
       <Timeline id={id} version={version} />
     </>
   );

@@ -14,9 +14,11 @@ const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.prob
 
 /**
  * Send an event (a form built from the event's payload schema) or cancel. Shown to everyone:
- * the API decides who may, and its refusal is shown as it words it.
+ * the API decides who may, and its refusal is shown as it words it. Once the workflow has
+ * ended the forms go, but the answer to the last action stays: an event that completes the
+ * workflow must still be seen to have been accepted.
  */
-export function WorkflowActions({ workflow, onDone }: { workflow: WorkflowView; onDone: () => void }) {
+export function WorkflowActions({ workflow, ended, onDone }: { workflow: WorkflowView; ended: boolean; onDone: () => void }) {
   const [definition, setDefinition] = useState<Definition>();
   const [eventType, setEventType] = useState('');
   const [values, setValues] = useState<FormValues>({});
@@ -66,6 +68,8 @@ export function WorkflowActions({ workflow, onDone }: { workflow: WorkflowView; 
     if (ok) setConfirming(false);
   };
 
+  if (ended && !notice && !problem) return null;
+
   return (
     <section className="card" aria-labelledby="actions-heading">
       <h2 id="actions-heading">Actions</h2>
@@ -75,57 +79,59 @@ export function WorkflowActions({ workflow, onDone }: { workflow: WorkflowView; 
           {notice}
         </p>
       )}
-      <div className="grid-2">
-        <form onSubmit={send} aria-label="Send an event" noValidate>
-          <h3>Send an event</h3>
-          <div className="field">
-            <label htmlFor="event-type">Event</label>
-            <select
-              id="event-type"
-              value={eventType}
-              onChange={(e) => {
-                const next = events.find((x) => x.type === e.target.value);
-                setEventType(e.target.value);
-                setValues(next ? initialValues(next.payload) : {});
-                setProblem(undefined);
-              }}
-            >
-              <option value="">{events.length ? 'Choose an event…' : 'This definition declares no events'}</option>
-              {events.map((ev) => (
-                <option key={ev.type}>{ev.type}</option>
-              ))}
-            </select>
-          </div>
-          {schema && <SchemaFields schema={schema} values={values} onChange={setValues} errors={fieldErrors(problem?.errors)} />}
-          <button type="submit" disabled={!eventType || busy}>
-            Send event
-          </button>
-        </form>
-        <form onSubmit={cancel} aria-label="Cancel the workflow" noValidate>
-          <h3>Cancel</h3>
-          <p className="muted small">Stops its activities and timers and takes the process&apos;s cancellation path; some states refuse it.</p>
-          {confirming ? (
-            <>
-              <div className="field">
-                <label htmlFor="cancel-reason">Reason</label>
-                <input id="cancel-reason" value={reason} maxLength={1000} onChange={(e) => setReason(e.target.value)} />
-              </div>
-              <div className="row">
-                <button type="submit" className="danger" disabled={busy}>
-                  Confirm cancellation
-                </button>
-                <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-                  Keep it running
-                </button>
-              </div>
-            </>
-          ) : (
-            <button type="button" className="danger-outline" onClick={() => setConfirming(true)}>
-              Cancel workflow…
+      {!ended && (
+        <div className="grid-2">
+          <form onSubmit={send} aria-label="Send an event" noValidate>
+            <h3>Send an event</h3>
+            <div className="field">
+              <label htmlFor="event-type">Event</label>
+              <select
+                id="event-type"
+                value={eventType}
+                onChange={(e) => {
+                  const next = events.find((x) => x.type === e.target.value);
+                  setEventType(e.target.value);
+                  setValues(next ? initialValues(next.payload) : {});
+                  setProblem(undefined);
+                }}
+              >
+                <option value="">{events.length ? 'Choose an event…' : 'This definition declares no events'}</option>
+                {events.map((ev) => (
+                  <option key={ev.type}>{ev.type}</option>
+                ))}
+              </select>
+            </div>
+            {schema && <SchemaFields schema={schema} values={values} onChange={setValues} errors={fieldErrors(problem?.errors)} />}
+            <button type="submit" disabled={!eventType || busy}>
+              Send event
             </button>
-          )}
-        </form>
-      </div>
+          </form>
+          <form onSubmit={cancel} aria-label="Cancel the workflow" noValidate>
+            <h3>Cancel</h3>
+            <p className="muted small">Stops its activities and timers and takes the process&apos;s cancellation path; some states refuse it.</p>
+            {confirming ? (
+              <>
+                <div className="field">
+                  <label htmlFor="cancel-reason">Reason</label>
+                  <input id="cancel-reason" value={reason} maxLength={1000} onChange={(e) => setReason(e.target.value)} />
+                </div>
+                <div className="row">
+                  <button type="submit" className="danger" disabled={busy}>
+                    Confirm cancellation
+                  </button>
+                  <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+                    Keep it running
+                  </button>
+                </div>
+              </>
+            ) : (
+              <button type="button" className="danger-outline" onClick={() => setConfirming(true)}>
+                Cancel workflow…
+              </button>
+            )}
+          </form>
+        </div>
+      )}
     </section>
   );
 }
