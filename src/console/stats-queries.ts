@@ -15,9 +15,25 @@ export interface Overview {
 
 /** Read side of the console's overview: aggregates, never rows. */
 export class StatsQueries {
+  /** Every open console polls the overview; within this long they share one set of queries. */
+  private static readonly FRESH_MS = 2000;
+  private readonly recent = new Map<string, { at: number; value: Promise<Overview> }>();
+
   constructor(private readonly db: DataSource) {}
 
-  async overview(visibleToGroups?: string[]): Promise<Overview> {
+  overview(visibleToGroups?: string[]): Promise<Overview> {
+    const key = JSON.stringify(visibleToGroups ?? null);
+    const hit = this.recent.get(key);
+    if (hit && Date.now() - hit.at < StatsQueries.FRESH_MS) return hit.value;
+    const value = this.load(visibleToGroups);
+    this.recent.set(key, { at: Date.now(), value });
+    value.catch(() => this.recent.delete(key));
+    // Old entries of groups nobody asks for any more go with the next miss.
+    for (const [k, v] of this.recent) if (Date.now() - v.at >= StatsQueries.FRESH_MS && k !== key) this.recent.delete(k);
+    return value;
+  }
+
+  private async load(visibleToGroups?: string[]): Promise<Overview> {
     // One clock for every bucket: the database's, so API processes with skewed clocks agree.
     const [{ now, since }] = await query<{ now: Date; since: Date }>(
       this.db,

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import type { EngineInput } from './engine-inputs';
 
 export interface BatchTarget {
@@ -9,6 +10,8 @@ export interface BatchTarget {
 
 interface Waiting {
   input: EngineInput;
+  /** The submitter's trace: an input applied on its own continues it. */
+  trace: Context;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -31,8 +34,9 @@ export class InputBatcher {
 
   submit(input: EngineInput): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ input, resolve, reject });
-      if (this.running < this.options.inFlight) void this.drain();
+      this.waiting.push({ input, trace: context.active(), resolve, reject });
+      // The drain outlives this caller and serves others: it must not run in the caller's trace.
+      if (this.running < this.options.inFlight) context.with(ROOT_CONTEXT, () => void this.drain());
     });
   }
 
@@ -56,6 +60,6 @@ export class InputBatcher {
         // engine cannot apply fails its own workflow and holds up no other.
       }
     }
-    await Promise.all(batch.map((w) => this.target.applyInput(w.input).then(w.resolve, w.reject)));
+    await Promise.all(batch.map((w) => context.with(w.trace, () => this.target.applyInput(w.input)).then(w.resolve, w.reject)));
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
@@ -27,7 +28,7 @@ import type { StepObservation } from './telemetry';
 export class TxContext {
   readonly outbox: OutboxEntry[] = [];
   /** Told to telemetry after the commit, with the transaction's duration. */
-  readonly observations: Omit<StepObservation, 'durationMs'>[] = [];
+  readonly observations: (Omit<StepObservation, 'durationMs'> & { startedAt: number })[] = [];
   /** Timers applied in this transaction, for their lateness once committed. */
   readonly firedTimers: { workflowId: string; type: string; version: number; dueAt: Date }[] = [];
   /** Outbox rows already written, with their ids, in order. */
@@ -36,8 +37,13 @@ export class TxContext {
   /** `trace`: the W3C trace context of the transaction, carried in every job it adds. */
   constructor(
     readonly tx: Tx,
-    private readonly trace: Record<string, string> = {},
+    private trace: Record<string, string> = {},
   ) {}
+
+  /** In a transaction that applies several workers' inputs, each instance's jobs continue its own input's trace. */
+  useTrace(carrier: Record<string, string> | undefined): void {
+    this.trace = carrier ?? {};
+  }
 
   /** The entries not yet written, emptied, each add carrying the trace context. */
   takeOutbox(): OutboxEntry[] {
@@ -64,6 +70,8 @@ export class Step implements TaskHost {
   readonly chain: HistoryChain;
   snapshot: AnyMachineSnapshot;
   private transitions = 0;
+  /** When this instance's part of the transaction began (before its lock), for the transition duration. */
+  startedAt = performance.now();
   /** Activity rows not yet written: they go with the instance row, unless a statement needs them sooner. */
   private pendingInvocations: ActivityInsert[] = [];
   /** Invocations whose row this transaction already settled (their result is the event being applied). */
@@ -328,6 +336,7 @@ export class Step implements TaskHost {
       statusAfter: written.status,
       transitions: this.transitions,
       statesLeft: states.left,
+      startedAt: this.startedAt,
     });
     outbox.forEach((entry, i) => this.ctx.written.push({ ...entry, id: written.outboxIds[i] }));
     this.chain.records.length = 0;

@@ -12,7 +12,7 @@ export interface StepObservation {
   statusAfter: WorkflowStatus;
   /** Events the machine accepted in this transaction (0 for a rejected or discarded input). */
   transitions: number;
-  /** Wall time of the whole transaction, from BEGIN to COMMIT. */
+  /** From locking this instance (or creating it) to the COMMIT of the transaction that wrote it. */
   durationMs: number;
   /** States (dotted paths, as in `state_paths`) left in this transaction, with the time spent in each. */
   statesLeft: { state: string; seconds: number }[];

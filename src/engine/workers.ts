@@ -98,9 +98,13 @@ export class EngineWorkers {
     return retryDelayMs(this.policyOf(data), (data.attemptsBefore ?? 0) + attemptsMade);
   }
 
-  /** BullMQ may hand over a delayed job a few milliseconds early; a durable timer never fires before it is due. */
+  /**
+   * BullMQ may hand over a delayed job a few milliseconds early; a durable timer never fires
+   * before it is due. The wait is capped: between hosts whose clocks disagree by more, the
+   * scheduling host's clock does not get to hold a worker slot.
+   */
   private async fireTimer(data: TimerJob): Promise<void> {
-    const early = (data.dueAt ?? 0) - Date.now();
+    const early = Math.min((data.dueAt ?? 0) - Date.now(), 5000);
     if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
     await this.inputs.submit({ kind: 'timer', job: data });
   }

@@ -283,7 +283,11 @@ export class WorkflowEngine {
   async applyTogether(inputs: readonly EngineInput[]): Promise<void> {
     const ordered = [...inputs].sort((x, y) => (x.job.workflowId < y.job.workflowId ? -1 : x.job.workflowId > y.job.workflowId ? 1 : 0));
     const { outbox } = await this.transact(async (ctx) => {
-      for (const input of ordered) await this.inInstance(ctx, input.job.workflowId, actorOf(input), (step) => applyInput(step, input));
+      trace.getActiveSpan()?.setAttributes({ 'statera.batch_size': ordered.length, 'statera.workflow_ids': ordered.map((i) => i.job.workflowId) });
+      for (const input of ordered) {
+        ctx.useTrace(input.job.trace);
+        await this.inInstance(ctx, input.job.workflowId, actorOf(input), (step) => applyInput(step, input), false);
+      }
     });
     await this.dispatch(outbox);
   }
@@ -396,12 +400,17 @@ export class WorkflowEngine {
     workflowId: string,
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,
+    annotate = true,
   ): Promise<R & { view: WorkflowView }> {
-    const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR UPDATE', [workflowId]);
+    // NO KEY UPDATE: steps exclude each other, while foreign-key checks of rows that refer
+    // to the instance (children, SLA breaches) need not wait for it.
+    const startedAt = performance.now();
+    const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR NO KEY UPDATE', [workflowId]);
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
     const definition = this.registry.get(row.type, row.definition_version);
-    trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
+    if (annotate) trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
     const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
+    step.startedAt = startedAt;
     const r = await fn(step);
     await step.finish(true);
     row.snapshot = { ...row.snapshot, context: step.snapshot.context };
@@ -416,7 +425,6 @@ export class WorkflowEngine {
    */
   private async transact<R>(fn: (ctx: TxContext) => Promise<R>): Promise<{ result: R; outbox: (OutboxEntry & { id: string })[] }> {
     return tracer.startActiveSpan('statera.transition', async (span) => {
-      const t0 = performance.now();
       try {
         const carrier: Record<string, string> = {};
         propagation.inject(context.active(), carrier);
@@ -426,7 +434,7 @@ export class WorkflowEngine {
           ctx.written.push(...(await writeOutbox(tx, ctx.takeOutbox())));
           return { result, ctx };
         });
-        this.observe(ctx, performance.now() - t0);
+        this.observe(ctx);
         return { result, outbox: ctx.written };
       } catch (err) {
         span.recordException(err as Error);
@@ -438,10 +446,16 @@ export class WorkflowEngine {
     });
   }
 
-  private observe(ctx: TxContext, durationMs: number): void {
-    const now = Date.now();
-    for (const o of ctx.observations) this.telemetry.stepCommitted({ ...o, durationMs });
-    for (const t of ctx.firedTimers) this.telemetry.timerFired({ workflowId: t.workflowId, type: t.type, version: t.version, latenessMs: now - t.dueAt.getTime() });
+  /** After the commit: a failing observer must not make a committed transaction look failed. */
+  private observe(ctx: TxContext): void {
+    try {
+      const now = Date.now();
+      const end = performance.now();
+      for (const { startedAt, ...o } of ctx.observations) this.telemetry.stepCommitted({ ...o, durationMs: end - startedAt });
+      for (const t of ctx.firedTimers) this.telemetry.timerFired({ workflowId: t.workflowId, type: t.type, version: t.version, latenessMs: now - t.dueAt.getTime() });
+    } catch {
+      // Telemetry is best effort; the application's observer reports its own failures.
+    }
   }
 
   private async dispatch(rows: (OutboxEntry & { id: string })[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -32,7 +33,10 @@ export function startTracing(config: TracingConfig, extra: { spanProcessors?: Sp
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME }),
     spanProcessors: processors,
   });
-  provider.register();
+  // Trace context only. The SDK's default also propagates W3C baggage, which a caller could
+  // fill with anything (an e-mail address) that would then be stored with every job of the
+  // workflow and sent to every partner.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
   return true;
 }
 

@@ -102,6 +102,8 @@ export interface HistoryEntry {
 /** Read side of the workflow tables: lists, one instance, its history. */
 export class WorkflowQueries {
   private readonly rules: string;
+  /** The types that declare an SLA: an overdue search looks at their instances only (an indexed column). */
+  private readonly slaTypes: string[];
   private readonly retryAlertMs: number;
 
   constructor(
@@ -109,6 +111,7 @@ export class WorkflowQueries {
     options: QueryOptions = {},
   ) {
     this.rules = slaRulesParam(options.slaRules ?? []);
+    this.slaTypes = [...new Set((options.slaRules ?? []).map((r) => r.type))];
     this.retryAlertMs = options.retryAlertMs ?? 300_000;
   }
 
@@ -135,7 +138,7 @@ export class WorkflowQueries {
     const columns = ['w.*'];
     if (filter.overdue) {
       const overdue = overdueStatesSql(param(this.rules));
-      where.push(`${ACTIVE} AND EXISTS (${overdue})`);
+      where.push(`w.type = ANY(${param(this.slaTypes)}::text[]) AND ${ACTIVE} AND EXISTS (${overdue})`);
       columns.push(`(SELECT jsonb_agg(jsonb_build_object('state', o.state, 'enteredAt', o.entered_at, 'maxDurationMs', o.max_ms, 'overdueByMs', o.overdue_ms)
                      ORDER BY o.overdue_ms DESC) FROM (${overdue}) o) AS overdue_states`);
     }
@@ -169,21 +172,24 @@ export class WorkflowQueries {
 
   /** Instances past an SLA now, counted by type and state (the overdue gauge). */
   async overdueCounts(): Promise<{ type: string; state: string; count: number }[]> {
+    if (this.slaTypes.length === 0) return [];
     const rows = await query<{ type: string; state: string; count: string }>(
       this.db,
       `SELECT w.type, o.state, count(*) AS count FROM workflow_instance w CROSS JOIN LATERAL (${overdueStatesSql('$1')}) o
-        WHERE ${ACTIVE} GROUP BY w.type, o.state`,
-      [this.rules],
+        WHERE w.type = ANY($2::text[]) AND ${ACTIVE} GROUP BY w.type, o.state`,
+      [this.rules, this.slaTypes],
     );
     return rows.map((r) => ({ type: r.type, state: r.state, count: Number(r.count) }));
   }
 
   /** Activities retrying for longer than the alert threshold, counted by type and activity. */
   async retryingCounts(): Promise<{ type: string; activity: string; count: number }[]> {
+    // From the outstanding activities (a partial index), not from every active instance.
     const rows = await query<{ type: string; activity: string; count: string }>(
       this.db,
-      `SELECT w.type, r.src AS activity, count(*) AS count FROM workflow_instance w CROSS JOIN LATERAL (${retryingActivitiesSql('$1')}) r
-        WHERE ${ACTIVE} GROUP BY w.type, r.src`,
+      `SELECT w.type, a.src AS activity, count(*) AS count FROM activity a JOIN workflow_instance w ON w.id = a.workflow_id
+        WHERE a.status = 'scheduled' AND a.attempts >= 1 AND a.created_at < now() - $1::bigint * interval '1 millisecond'
+          AND ${ACTIVE} GROUP BY w.type, a.src`,
       [this.retryAlertMs],
     );
     return rows.map((r) => ({ type: r.type, activity: r.activity, count: Number(r.count) }));

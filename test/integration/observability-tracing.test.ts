@@ -8,10 +8,12 @@ import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startTracing, stopTracing } from '../../src/observability/tracing';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { waitFor } from '../support/env';
+import { query } from '../../src/engine/sql';
 
 const exporter = new InMemorySpanExporter();
 /** `traceparent` as each partner request carried it. */
 const sent: (string | null)[] = [];
+const baggage: (string | null)[] = [];
 let sandbox: RunningSandbox;
 let api: HttpHarness;
 
@@ -41,6 +43,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   const recording: typeof fetch = (input, init) => {
     sent.push(new Headers(init?.headers).get('traceparent'));
+    baggage.push(new Headers(init?.headers).get('baggage'));
     return fetch(input, init);
   };
   const partners = new SandboxClient({ baseUrl: sandbox.url, fetch: recording });
@@ -79,6 +82,17 @@ test('one trace spans the API request, the transition, the activity and the part
   expect(server.attributes).toMatchObject({ 'http.route': '/v1/workflows', 'http.response.status_code': 201 });
   // The partner was told the trace too.
   expect(sent.some((h) => h?.split('-')[1] === traceId)).toBe(true);
+});
+
+test('a caller\'s baggage is neither stored with the workflow\'s jobs nor sent to partners', async () => {
+  const res = await api.request('POST', '/v1/workflows', { type: 'traced-score', workflowId: 'traced-carrier', input: {} }, { baggage: 'user.email=someone%40example.com' });
+  expect(res.status).toBe(201);
+  await waitFor(async () => (await api.request('GET', '/v1/workflows/traced-carrier')).body.status === 'completed', 'traced-carrier to complete');
+  const rows = await query(api.db.dataSource, `SELECT payload::text AS p FROM outbox WHERE workflow_id = 'traced-carrier'`);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.some((r) => r.p.includes('traceparent'))).toBe(true);
+  expect(rows.some((r) => r.p.includes('example.com') || r.p.includes('baggage'))).toBe(false);
+  expect(baggage.filter((b) => b !== null)).toEqual([]);
 });
 
 test('a caller that sends traceparent has the request joined to its trace', async () => {
