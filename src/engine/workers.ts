@@ -24,6 +24,9 @@ export interface WorkerOptions {
 
 const tracer = trace.getTracer('statera-engine');
 
+/** How early BullMQ may hand over a delayed job by its own timing (seen: a few milliseconds). */
+const EARLY_HANDOVER_MS = 100;
+
 /** Runs `fn` in a span that continues the trace the job was scheduled in. */
 function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
   return context.with(propagation.extract(ROOT_CONTEXT, carrier ?? {}), () =>
@@ -99,13 +102,14 @@ export class EngineWorkers {
   }
 
   /**
-   * BullMQ may hand over a delayed job a few milliseconds early; a durable timer never fires
-   * before it is due. The wait is capped: between hosts whose clocks disagree by more, the
-   * scheduling host's clock does not get to hold a worker slot.
+   * BullMQ may hand over a delayed job a few milliseconds early: that much is waited out, so
+   * a timer does not fire before it is due. A job much earlier than its due time was promoted
+   * on purpose (an operator, or a test, firing the timer now), or the hosts' clocks disagree:
+   * it is not held back.
    */
   private async fireTimer(data: TimerJob): Promise<void> {
-    const early = Math.min((data.dueAt ?? 0) - Date.now(), 5000);
-    if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
+    const early = (data.dueAt ?? 0) - Date.now();
+    if (early > 0 && early <= EARLY_HANDOVER_MS) await new Promise((resolve) => setTimeout(resolve, early));
     await this.inputs.submit({ kind: 'timer', job: data });
   }
 
