@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createTestDatabase, REDIS_URL, testPrefix, waitFor, type TestDatabase } from '../support/env';
+import { createTestDatabase, deleteRedisKeys, REDIS_URL, testPrefix, waitFor, type TestDatabase } from '../support/env';
 import { stopProcess } from '../support/processes';
 
 const ROOT = path.join(__dirname, '../..');
@@ -32,10 +32,12 @@ function startRole(role: 'api' | 'worker', env: Record<string, string>): ChildPr
   return child;
 }
 
+const prefix = testPrefix('scaleout');
+
 beforeAll(async () => {
   db = await createTestDatabase('scaleout');
   const port = await freePort();
-  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: testPrefix('scaleout'), PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey };
+  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false', METRICS_PORT: '0', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey };
   startRole('api', env);
   startRole('worker', env);
   startRole('worker', env);
@@ -46,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) await stopProcess(p);
   await db.drop();
+  await deleteRedisKeys(prefix);
 });
 
 test('one ROLE=api and two ROLE=worker processes share the work; nothing lives in process memory between events', async () => {

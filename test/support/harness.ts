@@ -2,7 +2,7 @@ import type { WorkflowDefinition } from '../../src/engine';
 import { query } from '../../src/engine/sql';
 import { EngineRuntime, type RuntimeOptions } from '../../src/engine/runtime';
 import type { WorkflowView } from '../../src/engine/instance';
-import { createTestDatabase, REDIS_URL, testPrefix, waitFor, type TestDatabase } from './env';
+import { createTestDatabase, deleteRedisKeys, REDIS_URL, testPrefix, waitFor, type TestDatabase } from './env';
 
 export interface Harness {
   db: TestDatabase;
@@ -51,6 +51,8 @@ export async function startHarness(label: string, definitions: readonly Workflow
       // `harness.runtime`: a test may have replaced the engine it started with.
       await harness.runtime.stop();
       await db.drop();
+      // The queue prefix is this file's own: leave nothing of it in the shared Redis.
+      await deleteRedisKeys(prefix);
     },
   };
   return harness;

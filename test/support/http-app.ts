@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config';
 import { createHttpApp } from '../../src/bootstrap/create-app';
 import { loadDefinitions } from '../../src/bootstrap/definitions';
 import type { WorkflowDefinition } from '../../src/engine';
-import { createTestDatabase, REDIS_URL, testPrefix, type TestDatabase } from './env';
+import { createTestDatabase, deleteRedisKeys, REDIS_URL, testPrefix, type TestDatabase } from './env';
 
 export interface HttpResponse {
   status: number;
@@ -80,6 +80,7 @@ export async function startHttpApp(label: string, extra: readonly WorkflowDefini
     async close() {
       await app.close();
       await db.drop();
+      await deleteRedisKeys(prefix);
     },
   };
 }
