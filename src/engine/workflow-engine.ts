@@ -1,24 +1,26 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { performance } from 'node:perf_hooks';
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import { initialTransition, type EventObject } from 'xstate';
+import { trace } from '@opentelemetry/api';
+import type { EventObject } from 'xstate';
 import type { DataSource } from 'typeorm';
-import { toEngineEffects } from './action-adapter';
 import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
-import { GENESIS_HASH, SYSTEM, type Actor } from './history';
+import { SYSTEM, type Actor } from './history';
 import { serializeError, toView, type InstanceRow, type WorkflowView } from './instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { restore } from './snapshot';
-import { taskOf } from './human-task';
 import { actorOf, applyInput, describeInput, type ActivityResult, type EngineInput } from './engine-inputs';
-import { inTransaction, isTransient, query, type Tx } from './sql';
-import { Step, TxContext } from './step';
+import { isTransient, query } from './sql';
+import { checkSignal, checkSignalType } from './signal-checks';
+import { checkClaim, createInstance, sha256, spawnChild, type IdempotencyClaim } from './instance-create';
+import { Step } from './step';
+import type { TxContext } from './tx-context';
 import { NO_TELEMETRY, type EngineTelemetry } from './telemetry';
+import { Transactions } from './transactions';
 
-const tracer = trace.getTracer('statera-engine');
+export type { IdempotencyClaim } from './instance-create';
 
 export interface StartCommand {
   type: string;
@@ -29,10 +31,6 @@ export interface StartCommand {
   tenant?: string;
 }
 
-export interface IdempotencyClaim {
-  scope: string;
-  key: string;
-}
 
 export interface StartResult {
   workflow: WorkflowView;
@@ -58,6 +56,7 @@ export interface EngineOptions {
  */
 export class WorkflowEngine {
   readonly telemetry: EngineTelemetry;
+  private readonly transactions: Transactions;
 
   constructor(
     private readonly db: DataSource,
@@ -66,6 +65,7 @@ export class WorkflowEngine {
     private readonly options: EngineOptions,
   ) {
     this.telemetry = options.telemetry ?? NO_TELEMETRY;
+    this.transactions = new Transactions(db, this.telemetry);
   }
 
   async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
@@ -73,9 +73,9 @@ export class WorkflowEngine {
     const input = parseInput(definition, cmd.input);
     const fingerprint = sha256(canonicalize({ type: cmd.type, version: cmd.version ?? null, workflowId: cmd.workflowId ?? null, businessKey: cmd.businessKey ?? null, input: cmd.input }) ?? '');
     const workflowId = cmd.workflowId ?? randomUUID();
-    const { result, outbox } = await this.transact(async (ctx) => {
+    const { result, outbox } = await this.transactions.run(async (ctx) => {
       if (claim) {
-        const replay = await this.checkClaim(ctx.tx, claim, fingerprint);
+        const replay = await checkClaim(ctx.tx, claim, fingerprint);
         if (replay) return { workflow: replay, created: false };
       }
       // A client's own workflowId may be started twice at once; a fresh UUID cannot exist yet.
@@ -90,7 +90,7 @@ export class WorkflowEngine {
           return { workflow: toView(existing), created: false };
         }
       }
-      const row = await this.createInstance(ctx, definition, workflowId, input, actor, {
+      const row = await createInstance(ctx, this.registry, definition, workflowId, input, actor, {
         fingerprint,
         businessKey: cmd.businessKey ?? null,
         tenant: cmd.tenant ?? 'default',
@@ -108,123 +108,11 @@ export class WorkflowEngine {
     return result;
   }
 
-  /** Same key and body: the earlier result; in flight: 409; other body: 422. Claimed in the creating transaction. */
-  private async checkClaim(tx: Tx, claim: IdempotencyClaim, fingerprint: string): Promise<WorkflowView | undefined> {
-    const locked = await tx.one<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok', [`${claim.scope}\n${claim.key}`]);
-    if (!locked?.ok) {
-      throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed', { retryAfterSeconds: 1 });
-    }
-    const stored = await tx.one<{ fingerprint: string; workflow_id: string }>(
-      'SELECT fingerprint, workflow_id FROM idempotency_key WHERE scope = $1 AND key = $2 AND expires_at > now()',
-      [claim.scope, claim.key],
-    );
-    if (!stored) {
-      await tx.rows('DELETE FROM idempotency_key WHERE scope = $1 AND key = $2', [claim.scope, claim.key]);
-      return undefined;
-    }
-    if (stored.fingerprint !== fingerprint) {
-      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
-    }
-    const row = await tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [stored.workflow_id]);
-    return row ? toView(row) : undefined;
-  }
-
-  private async createInstance(
-    ctx: TxContext,
-    definition: WorkflowDefinition,
-    workflowId: string,
-    input: unknown,
-    actor: Actor,
-    extra: { fingerprint: string; businessKey: string | null; tenant: string; parentId?: string; parentInvocationId?: string; outermost?: boolean },
-  ): Promise<InstanceRow> {
-    const [snapshot, actions] = initialTransition(definition.machine, input);
-    const now = new Date();
-    const row: InstanceRow = {
-      id: workflowId,
-      tenant: extra.tenant,
-      type: definition.type,
-      definition_version: definition.version,
-      business_key: extra.businessKey,
-      status: 'running',
-      state_value: snapshot.value,
-      state_paths: [],
-      state_entered: {},
-      snapshot: null,
-      version: 0,
-      input,
-      output: null,
-      error: null,
-      parent_id: extra.parentId ?? null,
-      parent_invocation_id: extra.parentInvocationId ?? null,
-      start_fingerprint: extra.fingerprint,
-      cancel_requested: false,
-      counters: {},
-      history_seq: 0,
-      history_head: GENESIS_HASH,
-      created_at: now,
-      updated_at: now,
-      ended_at: null,
-    };
-    const step = new Step(ctx, this.registry, definition, row, snapshot, true, actor, this.spawnChild);
-    step.record({
-      kind: 'workflow.started',
-      event: { type: 'xstate.init', input },
-      stateAfter: snapshot.value,
-      outcome: 'accepted',
-      data: { type: definition.type, version: definition.version, parentId: row.parent_id },
-    });
-    await step.perform(toEngineEffects(actions, definition.machine.id));
-    await step.syncTasks(null, snapshot);
-    await step.finish(extra.outermost);
-    row.snapshot = step.snapshot;
-    row.state_value = step.snapshot.value;
-    return row;
-  }
-
-  private readonly spawnChild = async (
-    ctx: TxContext,
-    definition: WorkflowDefinition,
-    workflowId: string,
-    input: unknown,
-    parent: { parentId: string; invocationId: string; tenant: string },
-  ): Promise<void> => {
-    await this.createInstance(ctx, definition, workflowId, input, { actor: `workflow:${parent.parentId}` }, {
-      fingerprint: sha256(canonicalize({ parent, input }) ?? ''),
-      businessKey: null,
-      tenant: parent.tenant,
-      parentId: parent.parentId,
-      parentInvocationId: parent.invocationId,
-    });
-  };
-
   /** A signal from a client: 409 when the current state does not accept it (the refusal is recorded). */
   async signal(workflowId: string, event: EventObject, actor: Actor): Promise<WorkflowView> {
-    if (event.type.startsWith('xstate.')) {
-      throw new DomainError('validation_failed', 'event types starting with "xstate." are reserved', { errors: [{ field: 'type', message: 'reserved prefix' }] });
-    }
+    checkSignalType(event);
     const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => {
-      if (event.type === (step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT)) {
-        throw new DomainError('validation_failed', `${event.type} is sent by the engine: use POST /v1/workflows/{id}/cancel`, {
-          errors: [{ field: 'type', message: 'reserved for cancellation' }],
-        });
-      }
-      for (const node of step.snapshot._nodes) {
-        const spec = taskOf(node);
-        if (spec && Object.values(spec.decisions).includes(event.type)) {
-          const [task] = await step.tx.rows<{ id: string }>(`SELECT id FROM human_task WHERE workflow_id = $1 AND state_id = $2 AND status = 'open'`, [workflowId, node.id]);
-          throw new DomainError('task_required', `${event.type} is decided by completing task ${task?.id ?? '(none open)'}: POST /v1/tasks/{id}/complete`, { taskId: task?.id ?? null });
-        }
-      }
-      const payloadSchema = step.definition.events?.[event.type];
-      if (payloadSchema) {
-        const { type: _type, ...payload } = event;
-        const parsed = payloadSchema.safeParse(payload);
-        if (!parsed.success) {
-          throw new DomainError('validation_failed', `payload of ${event.type} does not match its schema`, {
-            errors: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(payload)', message: i.message })),
-          });
-        }
-      }
+      await checkSignal(step, event);
       return { accepted: await step.apply(event, 'event.received') };
     });
     if (!accepted) {
@@ -282,7 +170,7 @@ export class WorkflowEngine {
    */
   async applyTogether(inputs: readonly EngineInput[]): Promise<void> {
     const ordered = [...inputs].sort((x, y) => (x.job.workflowId < y.job.workflowId ? -1 : x.job.workflowId > y.job.workflowId ? 1 : 0));
-    const { outbox } = await this.transact(async (ctx) => {
+    const { outbox } = await this.transactions.run(async (ctx) => {
       trace.getActiveSpan()?.setAttributes({ 'statera.batch_size': ordered.length, 'statera.workflow_ids': ordered.map((i) => i.job.workflowId) });
       for (const input of ordered) {
         ctx.useTrace(input.job.trace);
@@ -389,7 +277,7 @@ export class WorkflowEngine {
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,
   ): Promise<R & { view: WorkflowView }> {
-    const { result, outbox } = await this.transact((ctx) => this.inInstance(ctx, workflowId, actor, fn));
+    const { result, outbox } = await this.transactions.run((ctx) => this.inInstance(ctx, workflowId, actor, fn));
     await this.dispatch(outbox);
     return result;
   }
@@ -409,7 +297,7 @@ export class WorkflowEngine {
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
     const definition = this.registry.get(row.type, row.definition_version);
     if (annotate) trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
-    const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, this.spawnChild);
+    const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, spawnChild(this.registry));
     step.startedAt = startedAt;
     const r = await fn(step);
     await step.finish(true);
@@ -419,63 +307,9 @@ export class WorkflowEngine {
     return { ...(r as R), view: toView(row) };
   }
 
-  /**
-   * One transaction, in a span whose context every job it adds carries on. What it did is
-   * told to telemetry only once committed.
-   */
-  private async transact<R>(fn: (ctx: TxContext) => Promise<R>): Promise<{ result: R; outbox: (OutboxEntry & { id: string })[] }> {
-    return tracer.startActiveSpan('statera.transition', async (span) => {
-      try {
-        const carrier: Record<string, string> = {};
-        propagation.inject(context.active(), carrier);
-        const { result, ctx } = await inTransaction(this.db, async (tx) => {
-          const ctx = new TxContext(tx, carrier);
-          const result = await fn(ctx);
-          ctx.written.push(...(await writeOutbox(tx, ctx.takeOutbox())));
-          return { result, ctx };
-        });
-        this.observe(ctx);
-        return { result, outbox: ctx.written };
-      } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-        throw err;
-      } finally {
-        span.end();
-      }
-    });
-  }
-
-  /** After the commit: a failing observer must not make a committed transaction look failed. */
-  private observe(ctx: TxContext): void {
-    try {
-      const now = Date.now();
-      const end = performance.now();
-      for (const { startedAt, ...o } of ctx.observations) this.telemetry.stepCommitted({ ...o, durationMs: end - startedAt });
-      for (const t of ctx.firedTimers) this.telemetry.timerFired({ workflowId: t.workflowId, type: t.type, version: t.version, latenessMs: now - t.dueAt.getTime() });
-    } catch {
-      // Telemetry is best effort; the application's observer reports its own failures.
-    }
-  }
-
   private async dispatch(rows: (OutboxEntry & { id: string })[]): Promise<void> {
     if (rows.length > 0) await this.dispatcher.dispatchCommitted(rows);
   }
-}
-
-async function writeOutbox(tx: Tx, entries: OutboxEntry[]): Promise<(OutboxEntry & { id: string })[]> {
-  if (entries.length === 0) return [];
-  const values: unknown[] = [];
-  const tuples = entries.map((e, i) => {
-    values.push(e.workflowId, e.queue, e.op, e.jobId, JSON.stringify(e.payload), e.runAt);
-    const b = i * 6;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
-  });
-  const ids = await tx.rows<{ id: string }>(
-    `INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES ${tuples.join(', ')} RETURNING id`,
-    values,
-  );
-  return entries.map((e, i) => ({ ...e, id: ids[i].id }));
 }
 
 function parseInput(definition: WorkflowDefinition, input: unknown): unknown {
@@ -486,6 +320,3 @@ function parseInput(definition: WorkflowDefinition, input: unknown): unknown {
   });
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}

@@ -1,0 +1,41 @@
+import type { WorkflowDefinition } from './definition';
+import type { OutboxEntry } from './jobs';
+import type { Tx } from './sql';
+import type { StepObservation } from './telemetry';
+
+/** State shared by every instance touched in one transaction (a parent and the children it starts). */
+export class TxContext {
+  readonly outbox: OutboxEntry[] = [];
+  /** Told to telemetry after the commit, with the transaction's duration. */
+  readonly observations: (Omit<StepObservation, 'durationMs'> & { startedAt: number })[] = [];
+  /** Timers applied in this transaction, for their lateness once committed. */
+  readonly firedTimers: { workflowId: string; type: string; version: number; dueAt: Date }[] = [];
+  /** Outbox rows already written, with their ids, in order. */
+  readonly written: (OutboxEntry & { id: string })[] = [];
+
+  /** `trace`: the W3C trace context of the transaction, carried in every job it adds. */
+  constructor(
+    readonly tx: Tx,
+    private trace: Record<string, string> = {},
+  ) {}
+
+  /** In a transaction that applies several workers' inputs, each instance's jobs continue its own input's trace. */
+  useTrace(carrier: Record<string, string> | undefined): void {
+    this.trace = carrier ?? {};
+  }
+
+  /** The entries not yet written, emptied, each add carrying the trace context. */
+  takeOutbox(): OutboxEntry[] {
+    const entries = this.outbox.splice(0);
+    if (!this.trace.traceparent) return entries;
+    return entries.map((e) => (e.op === 'add' && e.payload.data ? { ...e, payload: { ...e.payload, data: { ...(e.payload.data as object), trace: this.trace } } } : e));
+  }
+}
+
+export type SpawnChild = (
+  ctx: TxContext,
+  definition: WorkflowDefinition,
+  workflowId: string,
+  input: unknown,
+  parent: { parentId: string; invocationId: string; tenant: string },
+) => Promise<void>;
