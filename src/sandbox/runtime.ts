@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Response } from 'express';
 import { FaultController } from './faults';
 import { IdempotencyStore } from './idempotency';
@@ -43,6 +44,9 @@ export class SandboxRuntime {
     private readonly clock: () => number,
     readonly partners: readonly PartnerModule[],
   ) {
+    // Every hung request waits on the shutdown signal and stops listening when it ends:
+    // hundreds at once under injected timeouts are expected, not a leak.
+    setMaxListeners(0, this.shutdownController.signal);
     for (const p of partners) {
       this.byName.set(p.name, p);
       this.faultsByPartner.set(p.name, new FaultController(p.name));
