@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resolveRetryPolicy, DEFAULT_START_TO_CLOSE_TIMEOUT_MS, DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../engine/definition';
+import { machineStates } from '../engine/machine-states';
 import type { DefinitionRegistry } from '../engine/registry';
 
 export interface DefinitionDescription {
@@ -31,7 +32,7 @@ export function describeDefinition(registry: DefinitionRegistry, d: WorkflowDefi
       retry: resolveRetryPolicy(a.retry),
       startToCloseTimeoutMs: a.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS,
     })),
-    states: stateIds(d.machine.root),
+    states: machineStates(d.machine).map((s) => s.path),
   };
 }
 
@@ -41,13 +42,4 @@ function jsonSchema(schema: z.ZodType): unknown {
   } catch {
     return {};
   }
-}
-
-function stateIds(node: any, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const [key, child] of Object.entries<any>(node.states ?? {})) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    out.push(path, ...stateIds(child, path));
-  }
-  return out;
 }

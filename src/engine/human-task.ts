@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { anyState } from './machine-states';
 
 /**
  * A person's step, declared in a state's `meta.task`. Entering the state opens a task;
@@ -45,15 +46,7 @@ export function taskOf(node: { meta?: unknown }): HumanTaskSpec | undefined {
   return (node.meta as { task?: HumanTaskSpec } | undefined)?.task;
 }
 
-const declaresTasks = new WeakMap<object, boolean>();
-
 /** Whether any state of the machine declares a task: an instance of one that does not needs no task rows closed. */
 export function machineHasTasks(machine: { root: unknown }): boolean {
-  let found = declaresTasks.get(machine);
-  if (found === undefined) {
-    const walk = (node: any): boolean => taskOf(node) !== undefined || Object.values(node.states ?? {}).some(walk);
-    found = walk(machine.root);
-    declaresTasks.set(machine, found);
-  }
-  return found;
+  return anyState(machine, 'task', (node) => taskOf(node) !== undefined);
 }

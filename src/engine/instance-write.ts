@@ -18,7 +18,26 @@ export interface ActivityInsert {
   childWorkflowId: string | null;
 }
 
+/** Collects a statement's parameters; each call returns the placeholder of the value it was given. */
+function parameters(): { params: unknown[]; $: (value: unknown) => string } {
+  const params: unknown[] = [];
+  return { params, $: (value) => `$${params.push(value)}` };
+}
+
 const ACTIVITY_COLUMNS = '(id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id)';
+const OUTBOX_INSERT = 'INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES';
+
+function outboxTuple(e: OutboxEntry, $: (value: unknown) => string): string {
+  return `(${[e.workflowId, e.queue, e.op, e.jobId, JSON.stringify(e.payload), e.runAt].map($).join(', ')})`;
+}
+
+/** Outbox rows on their own, for a transaction whose instances wrote none with their row; ids in the entries' order. */
+export async function insertOutbox(tx: Tx, entries: readonly OutboxEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const { params, $ } = parameters();
+  const rows = await tx.rows<{ id: string }>(`${OUTBOX_INSERT} ${entries.map((e) => outboxTuple(e, $)).join(', ')} RETURNING id`, params);
+  return rows.map((r) => r.id);
+}
 
 function activityTuple(a: ActivityInsert, $: (value: unknown) => string): string {
   return `(${[a.id, a.workflowId, a.childId, a.kind, a.src, a.seq, a.input].map($).join(', ')}, 'scheduled', ${$(a.idempotencyKey)}, ${$(a.childWorkflowId)})`;
@@ -26,11 +45,7 @@ function activityTuple(a: ActivityInsert, $: (value: unknown) => string): string
 
 export async function insertActivities(tx: Tx, rows: readonly ActivityInsert[]): Promise<void> {
   if (rows.length === 0) return;
-  const params: unknown[] = [];
-  const $ = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, $ } = parameters();
   await tx.rows(`INSERT INTO activity ${ACTIVITY_COLUMNS} VALUES ${rows.map((a) => activityTuple(a, $)).join(', ')}`, params);
 }
 
@@ -62,11 +77,7 @@ export interface Written {
  * the history's foreign key is deferred, so a new instance and its first records go together.
  */
 export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> {
-  const params: unknown[] = [];
-  const $ = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, $ } = parameters();
   const id = $(w.row.id);
   const status =
     w.status === 'live'
@@ -121,8 +132,7 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
   }
   let outboxIds = `'{}'::text[]`;
   if (w.outbox.length > 0) {
-    const tuples = w.outbox.map((e) => `(${[e.workflowId, e.queue, e.op, e.jobId, JSON.stringify(e.payload), e.runAt].map($).join(', ')})`);
-    ctes.push(`o AS (INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES ${tuples.join(', ')} RETURNING id)`);
+    ctes.push(`o AS (${OUTBOX_INSERT} ${w.outbox.map((e) => outboxTuple(e, $)).join(', ')} RETURNING id)`);
     // bigserial ids are handed out in VALUES order, so ordering by id gives the entries' order back.
     outboxIds = `(SELECT array_agg(id::text ORDER BY id) FROM o)`;
   }

@@ -72,12 +72,16 @@ export class OutboxRelay implements OutboxDispatcher {
     const ids = this.sent.splice(0);
     if (ids.length === 0) return this.flushing;
     this.flushing = this.flushing.then(() =>
-      query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]).then(
+      this.markDispatched(ids).then(
         () => undefined,
         (err) => this.options.log('outbox marks deferred to the sweeper', { error: (err as Error).message, rows: ids.length }),
       ),
     );
     return this.flushing;
+  }
+
+  private async markDispatched(ids: string[]): Promise<void> {
+    await query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);
   }
 
   /** Sends to BullMQ, giving up after a bound: a Redis that does not answer must not hold a request or a transaction. */
@@ -133,7 +137,7 @@ export class OutboxRelay implements OutboxDispatcher {
       if (rows.length === 0) return total;
       // Two sweepers may send the same rows: job ids make the second send a no-op.
       await this.send(rows.map((r) => ({ workflowId: r.workflow_id, queue: r.queue, op: r.op, jobId: r.job_id, payload: r.payload, runAt: r.run_at })));
-      await query(this.db, 'UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await this.markDispatched(rows.map((r) => r.id));
       total += rows.length;
       if (rows.length < 500) return total;
     }

@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import { machineStates } from './machine-states';
 
 /**
  * A state's expected maximum duration, declared in its `meta.sla`:
@@ -19,25 +20,12 @@ export function slaOf(node: { meta?: unknown }): StateSla | undefined {
   return sla && Number.isFinite(sla.maxDurationMs) && sla.maxDurationMs > 0 ? sla : undefined;
 }
 
-interface NodeLike {
-  key: string;
-  meta?: unknown;
-  states?: Record<string, NodeLike>;
-}
-
 /** Every state of the machine that declares an SLA, with its dotted path (the root itself has none). */
 export function stateSlas(machine: AnyStateMachine): StateSlaEntry[] {
-  const found: StateSlaEntry[] = [];
-  const walk = (states: Record<string, NodeLike> | undefined, prefix: string) => {
-    for (const node of Object.values(states ?? {})) {
-      const path = prefix ? `${prefix}.${node.key}` : node.key;
-      const sla = slaOf(node);
-      if (sla) found.push({ path, maxDurationMs: sla.maxDurationMs });
-      walk(node.states, path);
-    }
-  };
-  walk((machine.root as unknown as NodeLike).states, '');
-  return found;
+  return machineStates(machine).flatMap(({ path, node }) => {
+    const sla = slaOf(node);
+    return sla ? [{ path, maxDurationMs: sla.maxDurationMs }] : [];
+  });
 }
 
 /** One row of the SLA table the read side and the monitor query with: a state of one definition version. */

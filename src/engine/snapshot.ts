@@ -1,4 +1,5 @@
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
+import { anyState } from './machine-states';
 
 export type WorkflowStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 export const TERMINAL: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -42,14 +43,6 @@ export function statePaths(value: StateValue): string[] {
   return paths;
 }
 
-const tagged = new WeakMap<AnyStateMachine, boolean>();
-
 function tagsCancellation(machine: AnyStateMachine): boolean {
-  let found = tagged.get(machine);
-  if (found === undefined) {
-    const walk = (node: any): boolean => (node.tags ?? []).includes('cancelled') || Object.values(node.states ?? {}).some(walk);
-    found = walk(machine.root);
-    tagged.set(machine, found);
-  }
-  return found;
+  return anyState(machine, 'cancelled-tag', (node) => (node.tags ?? []).includes('cancelled'));
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
@@ -9,6 +9,7 @@ import { serializeError } from './instance';
 import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { InputBatcher } from './input-batcher';
+import { inSpan } from './spans';
 import { isTransient } from './sql';
 import type { WorkflowEngine } from './workflow-engine';
 
@@ -22,25 +23,12 @@ export interface WorkerOptions {
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-const tracer = trace.getTracer('statera-engine');
-
 /** How early BullMQ may hand over a delayed job by its own timing (seen: a few milliseconds). */
 const EARLY_HANDOVER_MS = 100;
 
 /** Runs `fn` in a span that continues the trace the job was scheduled in. */
 function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
-  return context.with(propagation.extract(ROOT_CONTEXT, carrier ?? {}), () =>
-    tracer.startActiveSpan(name, { attributes }, async (span) => {
-      try {
-        return await fn();
-      } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-        throw err;
-      } finally {
-        span.end();
-      }
-    }),
-  );
+  return context.with(propagation.extract(ROOT_CONTEXT, carrier ?? {}), () => inSpan(name, { attributes }, fn));
 }
 
 /** BullMQ workers that run activities and effects and feed every result back through the engine. */

@@ -24,37 +24,13 @@ export class EngineMetrics implements EngineTelemetry {
   readonly completed = this.counter('statera_workflows_completed_total', 'Workflows that reached a final state as completed', ['type', 'version']);
   readonly failed = this.counter('statera_workflows_failed_total', 'Workflows that ended failed', ['type', 'version']);
   readonly cancelled = this.counter('statera_workflows_cancelled_total', 'Workflows that ended cancelled', ['type', 'version']);
-  readonly transitionSeconds = new Histogram({
-    name: 'statera_transition_duration_seconds',
-    help: 'One event applied to one instance: lock, transition, snapshot, history and outbox, from BEGIN to COMMIT',
-    labelNames: ['type'],
-    buckets: TRANSITION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly stateSeconds = new Histogram({
-    name: 'statera_state_duration_seconds',
-    help: 'Time spent in a state (dotted path), observed when the state is left',
-    labelNames: ['type', 'state'],
-    buckets: STATE_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly transitionSeconds = this.histogram('statera_transition_duration_seconds', 'One instance\'s part of a transaction (lock, transition, snapshot, history, outbox), from its lock to the COMMIT', ['type'], TRANSITION_BUCKETS);
+  readonly stateSeconds = this.histogram('statera_state_duration_seconds', 'Time spent in a state (dotted path), observed when the state is left', ['type', 'state'], STATE_BUCKETS);
   readonly activityAttempts = this.counter('statera_activity_attempts_total', 'Activity attempts run, whatever their outcome', ['type', 'activity']);
   readonly activityRetries = this.counter('statera_activity_retries_total', 'Activity attempts that failed and will be tried again', ['type', 'activity']);
   readonly activityFailures = this.counter('statera_activity_failures_total', 'Activities that failed for good (a permanent error, or out of attempts)', ['type', 'activity']);
-  readonly activitySeconds = new Histogram({
-    name: 'statera_activity_attempt_duration_seconds',
-    help: 'Wall time of one activity attempt',
-    labelNames: ['type', 'activity'],
-    buckets: ACTIVITY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly timerLateness = new Histogram({
-    name: 'statera_timer_lateness_seconds',
-    help: 'How long after its due time a durable timer was applied',
-    labelNames: ['type'],
-    buckets: LATENESS_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly activitySeconds = this.histogram('statera_activity_attempt_duration_seconds', 'Wall time of one activity attempt', ['type', 'activity'], ACTIVITY_BUCKETS);
+  readonly timerLateness = this.histogram('statera_timer_lateness_seconds', 'How long after its due time a durable timer was applied', ['type'], LATENESS_BUCKETS);
   readonly slaBreaches = this.counter('statera_sla_breaches_total', 'Instances that stayed in a state past its SLA (meta.sla), each counted once by the worker that noticed', ['type', 'state']);
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -91,6 +67,10 @@ export class EngineMetrics implements EngineTelemetry {
 
   private counter(name: string, help: string, labelNames: string[]): Counter<string> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 }
 

@@ -31,12 +31,15 @@ export interface SlaMonitorOptions {
  */
 export class SlaMonitor {
   private readonly rules: string;
+  /** The types that declare an SLA: the check reads their instances only. */
+  private readonly types: string[];
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
 
   constructor(private readonly options: SlaMonitorOptions) {
     this.rules = slaRulesParam(options.rules);
+    this.types = [...new Set(options.rules.map((r) => r.type))];
   }
 
   start(): void {
@@ -61,7 +64,7 @@ export class SlaMonitor {
         WHERE w.type = ANY($2::text[]) AND w.status IN ('running', 'waiting')
        ON CONFLICT DO NOTHING
        RETURNING workflow_id, workflow_type, state, entered_at, max_duration_ms, detected_at`,
-      [this.rules, [...new Set(this.options.rules.map((r) => r.type))]],
+      [this.rules, this.types],
     );
     const breaches = rows.map((r) => {
       const enteredAt = new Date(r.entered_at);

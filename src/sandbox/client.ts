@@ -1,4 +1,5 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
+import { inSpan } from '../engine/spans';
 import {
   isRetryableStatus,
   PartnerRejectedError,
@@ -48,9 +49,6 @@ interface Call {
 }
 
 const enc = encodeURIComponent;
-
-/** Partner calls are the leaves of a workflow's trace: API → transition → activity → partner. */
-const tracer = trace.getTracer('statera-partners');
 
 function isTimeoutReason(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
@@ -178,7 +176,7 @@ export class SandboxClient {
    */
   private call<T>(c: Call): Promise<T> {
     const url = new URL(this.baseUrl + c.path);
-    return tracer.startActiveSpan(
+    return inSpan(
       `${c.partner}.${c.operation}`,
       {
         kind: SpanKind.CLIENT,
@@ -191,16 +189,8 @@ export class SandboxClient {
           'statera.partner.operation': c.operation,
         },
       },
-      async (span) => {
-        try {
-          return await this.send<T>(c, span.isRecording() ? (status) => span.setAttribute('http.response.status_code', status) : undefined);
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
+      (span) => this.send<T>(c, span.isRecording() ? (status) => span.setAttribute('http.response.status_code', status) : undefined),
+      'statera-partners',
     );
   }
 
