@@ -10,6 +10,8 @@ import { TASK_QUERIES, TASK_SERVICE, TasksController } from './tasks/tasks.contr
 import { WorkflowsController } from './api/workflows.controller';
 import { AdminController, authProviders } from './auth/auth.providers';
 import { AuditController } from './audit/audit.controller';
+import { SecurityEventLog } from './audit/security-events';
+import { RefusalRecorder } from './api/refusal-recorder';
 import { DiagramsController } from './diagrams/diagrams.controller';
 import { ConsoleModule } from './console/console.module';
 import type { AppConfig } from './config/config';
@@ -83,6 +85,12 @@ export class AppModule {
         },
         { provide: TASK_SERVICE, inject: [DataSource, RUNTIME], useFactory: (ds: DataSource, r: EngineRuntime) => new TaskService(ds, r.engine) },
         { provide: TASK_QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new TaskQueries(ds) },
+        { provide: SecurityEventLog, inject: [DataSource], useFactory: (ds: DataSource) => new SecurityEventLog(ds) },
+        {
+          provide: RefusalRecorder,
+          inject: [DataSource, RUNTIME, SecurityEventLog],
+          useFactory: (ds: DataSource, r: EngineRuntime, log: SecurityEventLog) => new RefusalRecorder(ds, r.engine, log),
+        },
         EngineLifecycle,
         // API keys: the global auth guard, the admin's and the development principals.
         ...(serveHttp ? authProviders(config) : []),

@@ -74,6 +74,7 @@ export function App() {
           <span>
             signed in as <strong data-testid="principal">{me.id}</strong>
             <span className="muted"> · {me.roles.join(', ')}</span>
+            <span className="muted" data-testid="tenant"> · tenant {me.tenant}</span>
           </span>
           <button type="button" className="secondary small" onClick={signOut}>
             Sign out

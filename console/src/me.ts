@@ -10,4 +10,4 @@ export function useMe(): Principal {
   return me;
 }
 
-export const hasRole = (me: Principal, ...roles: string[]) => me.roles.includes('admin') || roles.some((r) => me.roles.includes(r));
+export const hasRole = (me: Principal, ...roles: string[]) => me.roles.includes('admin') || me.roles.includes('platform-admin') || roles.some((r) => me.roles.includes(r));

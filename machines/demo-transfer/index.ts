@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineWorkflow } from '../../src/engine';
+import { currencyCode, defineWorkflow } from '../../src/engine';
 import { notifyCustomer, reserveFunds } from './demo-transfer.activities';
 import { createDemoTransferMachine } from './demo-transfer.machine';
 
-const money = z.object({ value: z.number().int().positive(), currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code') });
+const money = z.object({ value: z.number().int().positive(), currency: currencyCode });
 
 export const demoTransfer = defineWorkflow({
   type: 'demo-transfer',

@@ -114,7 +114,7 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
             principalField: 'reviewer',
             dueInMs: config.reviewSlaMs,
             escalation: { afterMs: Math.floor(config.reviewSlaMs / 2), group: 'fraud-leads' },
-            fourEyes: {},
+            fourEyes: { excludeInitiator: true, distinctFromEarlierDecisions: true },
           }),
         },
         after: { reviewSla: { target: 'declined', actions: assign({ decidedBy: 'sla' }) } },

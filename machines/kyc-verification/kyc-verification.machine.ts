@@ -168,7 +168,7 @@ export function createKycVerificationMachine(config: KycVerificationConfig) {
             principalField: 'reviewer',
             dueInMs: config.complianceReviewSlaMs,
             escalation: { afterMs: config.complianceReviewSlaMs, group: 'compliance-leads' },
-            fourEyes: {},
+            fourEyes: { excludeInitiator: true, distinctFromEarlierDecisions: true },
           }),
         },
         initial: 'withinSla',

@@ -182,7 +182,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
             principalField: 'underwriter',
             dueInMs: config.underwritingSlaMs,
             escalation: { afterMs: config.underwritingSlaMs, group: 'senior-underwriters' },
-            fourEyes: {},
+            fourEyes: { excludeInitiator: true, distinctFromEarlierDecisions: true },
           }),
         },
         initial: 'withinSla',
@@ -221,7 +221,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
             form: decisionForm,
             principalField: 'underwriter',
             dueInMs: config.underwritingSlaMs,
-            fourEyes: { distinctFrom: ['loan-approval.underwriting'] },
+            fourEyes: { excludeInitiator: true, distinctFromEarlierDecisions: true },
           }),
         },
         on: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineWorkflow, type RetryPolicy, type WorkflowDefinition } from '../../src/engine';
+import { currencyCode, defineWorkflow, type RetryPolicy, type WorkflowDefinition } from '../../src/engine';
 import { NON_RETRYABLE_PARTNER_ERRORS } from '../../src/sandbox/client';
 import type { ProcessDeps } from '../shared/process-deps';
 import { moneySchema } from '../shared/schemas';
@@ -47,7 +47,7 @@ export function paymentSettlementDefinition(
       debtorAccount: accountId,
       creditorAccount: accountId,
       amount: moneySchema,
-      creditorCurrency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
+      creditorCurrency: currencyCode,
     }),
     events: {
       'settlement.confirmed': z.object({ reference: z.string().min(1), transferId: z.string().min(1).optional() }),

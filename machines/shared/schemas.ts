@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { currencyCode } from '../../src/engine';
 
 export const moneySchema = z.object({
   value: z.number().int().positive(),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
+  currency: currencyCode,
 });

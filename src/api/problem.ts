@@ -5,10 +5,11 @@ import { DomainError, type DomainErrorCode } from '../engine/errors/domain.error
 export const PROBLEM_BASE = 'https://statera.dev/problems/';
 
 /** The one catalogue from error codes to HTTP: status and title per stable problem type. */
-const CATALOGUE: Record<DomainErrorCode | 'not_found' | 'payload_too_large' | 'malformed_json' | 'internal' | 'http_error', { status: number; title: string }> = {
+const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'malformed_json' | 'internal' | 'http_error', { status: number; title: string }> = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   unauthenticated: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'The principal lacks the role this requires' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   malformed_json: { status: 400, title: 'The body is not valid JSON' },
   definition_not_found: { status: 404, title: 'No such workflow definition' },
   workflow_not_found: { status: 404, title: 'No such workflow' },
@@ -61,8 +62,16 @@ export function toProblem(err: unknown): Problem {
   const e = err as { type?: string; status?: number; statusCode?: number };
   if (e?.type === 'entity.too.large') return problemOf('payload_too_large');
   if (e?.type === 'entity.parse.failed') return problemOf('malformed_json', 'the body could not be parsed as JSON');
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return problemOf('http_error', (err as Error).message, {}, e.status);
+  // Any library's error may carry a status: its message is shown only when it is marked for clients (http-errors' `expose`).
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return problemOf('http_error', (err as { expose?: unknown }).expose === true ? (err as Error).message : undefined, {}, e.status);
+  }
   return problemOf('internal', 'the server failed to handle the request; it has been logged');
+}
+
+/** The problem's stable code: the last segment of its `type`. */
+export function codeOf(problem: Problem): string {
+  return problem.type.slice(problem.type.lastIndexOf('/') + 1).replace(/-/g, '_');
 }
 
 export function sendProblem(res: Response, req: Request, problem: Problem): void {
@@ -70,25 +79,46 @@ export function sendProblem(res: Response, req: Request, problem: Problem): void
   res
     .status(problem.status)
     .type('application/problem+json')
-    .json({ ...problem, instance: req.originalUrl, ...(requestId ? { requestId } : {}) });
+    .json({ ...problem, instance: req.originalUrl.split('?')[0], ...(requestId ? { requestId } : {}) });
+}
+
+/** Called with every refusal before it is answered (the refusal recorder); its errors are logged, never answered. */
+export type RefusalHook = (req: Request, refusal: { status: number; code: string; reason: string }, err?: unknown) => Promise<void>;
+
+/** Records a 4xx problem through the hook (its failure never changes the answer), then sends it. */
+export async function answerRefusal(req: Request, res: Response, problem: Problem, onRefused?: RefusalHook, err?: unknown): Promise<void> {
+  if (onRefused && problem.status >= 400 && problem.status < 500) {
+    // Recorded before the answer, so whoever reads the history after the answer finds it.
+    await onRefused(req, { status: problem.status, code: codeOf(problem), reason: problem.detail ?? problem.title }, err).catch(() => undefined);
+  }
+  sendProblem(res, req, problem);
 }
 
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly log: (message: string, fields: Record<string, unknown>) => void) {}
+  constructor(
+    private readonly log: (message: string, fields: Record<string, unknown>) => void,
+    private readonly onRefused?: RefusalHook,
+  ) {}
 
   catch(err: unknown, host: ArgumentsHost): void {
+    void this.answer(err, host);
+  }
+
+  private async answer(err: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
     const problem = toProblem(err);
     if (problem.status >= 500) this.log('request failed', { error: (err as Error)?.stack ?? String(err) });
-    if (problem.status === 409 && (err as DomainError).code === 'idempotency_key_in_flight') {
-      http.getResponse<Response>().setHeader('Retry-After', '1');
-    }
+    if (problem.status === 409 && (err as DomainError).code === 'idempotency_key_in_flight') res.setHeader('Retry-After', '1');
     if (problem.status === 401) {
       // RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were refused.
-      const presented = http.getRequest<Request>().header('authorization') !== undefined;
-      http.getResponse<Response>().setHeader('WWW-Authenticate', presented ? 'Bearer realm="statera", error="invalid_token"' : 'Bearer realm="statera"');
+      res.setHeader('WWW-Authenticate', req.header('authorization') !== undefined ? 'Bearer realm="statera", error="invalid_token"' : 'Bearer realm="statera"');
     }
-    sendProblem(http.getResponse<Response>(), http.getRequest<Request>(), problem);
+    const onRefused: RefusalHook | undefined = this.onRefused
+      ? (r, refusal, e) => this.onRefused!(r, refusal, e).catch((failure: unknown) => this.log('a refusal could not be recorded', { error: (failure as Error)?.stack ?? String(failure) }))
+      : undefined;
+    await answerRefusal(req, res, problem, onRefused, err);
   }
 }

@@ -33,7 +33,10 @@ export const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
 export const cancelSchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
 
 const queryFlag = z.enum(['true', 'false'], { message: 'true or false' }).transform((v) => v === 'true');
-const queryTimestamp = z.iso.datetime({ offset: true, message: 'an ISO 8601 timestamp with a time zone, e.g. 2026-01-31T09:00:00Z' });
+const queryTimestamp = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 timestamp with a time zone, e.g. 2026-01-31T09:00:00Z' })
+  // The format allows year 0000, which PostgreSQL's timestamptz does not read.
+  .refine((v) => !v.startsWith('0000'), 'a year from 0001 to 9999');
 
 export const listQuerySchema = z.strictObject({
   type: z.string().optional(),

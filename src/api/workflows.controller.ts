@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
+import { scopeOf } from '../auth/tenant-scope';
 import type { WorkflowEngine } from '../engine/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope } from './request-actor';
@@ -35,7 +36,7 @@ export class WorkflowsController {
   async start(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const cmd = parseOrThrow(startWorkflowSchema, body);
     const claim = key === undefined ? undefined : { scope: idempotencyScope(req, 'POST /v1/workflows'), key: parseOrThrow(idempotencyKeySchema, key, 'Idempotency-Key') };
-    const { workflow, created } = await this.engine.start(cmd, actorOf(req), claim);
+    const { workflow, created } = await this.engine.start({ ...cmd, tenant: scopeOf(req).tenant }, actorOf(req), claim);
     res.status(created ? 201 : 200).location(`/v1/workflows/${encodeURIComponent(workflow.id)}`);
     if (!created && claim) res.setHeader('Idempotent-Replayed', 'true');
     return workflow;
@@ -60,15 +61,15 @@ export class WorkflowsController {
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false })
   @ApiResponse({ status: 400, ...problem })
-  list(@Query() q: unknown) {
-    return this.queries.list(parseOrThrow(listQuerySchema, q));
+  list(@Query() q: unknown, @Req() req: Request) {
+    return this.queries.list(scopeOf(req), parseOrThrow(listQuerySchema, q));
   }
 
   @Get(':id')
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow' })
-  get(@Param('id') id: string) {
-    return this.queries.get(parseOrThrow(instanceIdSchema, id, 'id'));
+  get(@Param('id') id: string, @Req() req: Request) {
+    return this.queries.get(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
   }
 
   @Post(':id/events')
@@ -78,7 +79,7 @@ export class WorkflowsController {
   @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
   @ApiResponse({ status: 409, ...problem })
   async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
-    const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
+    const workflowId = scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id'));
     const event = parseOrThrow(eventSchema, body);
     return this.engine.signal(workflowId, event, actorOf(req));
   }
@@ -90,13 +91,13 @@ export class WorkflowsController {
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
   cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const parsed = parseOrThrow(cancelSchema, body && Object.keys(body as object).length ? body : undefined);
-    return this.engine.cancel(parseOrThrow(instanceIdSchema, id, 'id'), actorOf(req), parsed?.reason);
+    return this.engine.cancel(scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id')), actorOf(req), parsed?.reason);
   }
 
   @Get(':id/history')
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'The recorded facts of one workflow, in order, with their hash chain' })
-  async history(@Param('id') id: string) {
-    return { items: await this.queries.history(parseOrThrow(instanceIdSchema, id, 'id')) };
+  async history(@Param('id') id: string, @Req() req: Request) {
+    return { items: await this.queries.history(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id')) };
   }
 }

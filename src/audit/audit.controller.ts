@@ -4,12 +4,23 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { Roles } from '../auth/roles.decorator';
+import { scopeOf } from '../auth/tenant-scope';
+import { publicId } from '../engine/tenancy';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
 import { verifyChains } from './chain-verifier';
+import { SecurityEventLog } from './security-events';
 import { CSV_HEADER, exportBatches, toCsvLine, toJsonLine } from './history-export';
 
 const verifySchema = z.strictObject({ workflowId: instanceIdSchema.optional() });
 const timestamp = z.iso.datetime({ offset: true, message: 'an ISO 8601 timestamp, such as 2026-01-31T00:00:00Z' });
+const securityEventsSchema = z
+  .strictObject({
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    code: z.string().regex(/^[a-z_]{1,64}$/, 'a problem code, such as workflow_not_found').optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().regex(/^[0-9]{1,15}$/, 'a cursor this API returned').optional(),
+  });
 const exportSchema = z
   .strictObject({
     from: timestamp.optional(),
@@ -36,22 +47,50 @@ function drained(res: Response): Promise<void> {
 @ApiBearerAuth()
 @Controller('v1/audit')
 export class AuditController {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(SecurityEventLog) private readonly securityEvents: SecurityEventLog,
+  ) {}
+
+  @Get('security-events')
+  @Roles('auditor', 'platform-admin')
+  @ApiOperation({
+    summary: 'The security event log, oldest first: refusals that belong to no workflow of the tenant (unknown keys, another tenant\'s ids, refused roles)',
+    description:
+      "An auditor sees its own tenant's events; a platform admin every event (those of unknown keys too), or one tenant's with `tenant`. Filters `from`, `to` (ISO timestamps), `code`; `limit` (≤ 200) and `cursor`.",
+  })
+  securityEventList(@Query() q: unknown, @Req() req: Request) {
+    const { from, to, code, limit, cursor } = parseOrThrow(securityEventsSchema, q);
+    const scope = scopeOf(req);
+    return this.securityEvents.list({ tenant: scope.platform && !scope.explicit ? null : scope.tenant, from, to, code, limit, after: cursor === undefined ? undefined : Number(cursor) });
+  }
+
+  @Get('security-events/verify')
+  @Roles('auditor', 'platform-admin')
+  @ApiOperation({ summary: 'Recompute the security event log\'s hash chain: the first record edited, missing or out of place' })
+  securityEventVerify() {
+    return this.securityEvents.verify();
+  }
 
   @Get('verify')
   @Roles('auditor')
-  @ApiOperation({ summary: 'Verify the history hash chains (all instances, or ?workflowId=); 200 with the report, verified or not' })
-  verify(@Query() q: unknown) {
+  @ApiOperation({ summary: "Verify the history hash chains of the caller's tenant (all its instances, or ?workflowId=); 200 with the report, verified or not" })
+  async verify(@Query() q: unknown, @Req() req: Request) {
     const { workflowId } = parseOrThrow(verifySchema, q);
-    return verifyChains(this.db, { workflowId });
+    const scope = scopeOf(req);
+    const report = await verifyChains(this.db, { tenant: scope.tenant, workflowId: workflowId === undefined ? undefined : scope.workflowKey(workflowId) });
+    return report.firstFailure ? { ...report, firstFailure: { ...report.firstFailure, workflowId: publicId(report.firstFailure.workflowId) } } : report;
   }
 
   @Get('export')
   @Roles('auditor')
-  @ApiOperation({ summary: 'Stream history records with recorded_at in [from, to), optionally of one workflow type, as JSON lines or CSV' })
+  @ApiOperation({
+    summary: "Stream the caller's tenant's history records with recorded_at in [from, to), optionally of one workflow type, as JSON lines or CSV",
+    description: 'Each record is exactly what was hashed: its `workflowId` is the stored id (`<tenant>/<id>` outside the default tenant).',
+  })
   async export(@Query() q: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { from, to, type, format } = parseOrThrow(exportSchema, q);
-    const batches = exportBatches(this.db, { from, to, type });
+    const batches = exportBatches(this.db, { from, to, type, tenant: scopeOf(req).tenant });
     // The first batch is read before answering, so a failing query is still a problem+json.
     let next = await batches.next();
     res.status(200);

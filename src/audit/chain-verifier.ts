@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { DomainError } from '../engine/errors/domain.error';
 import { GENESIS_HASH, hashRecord, recordFromRow } from '../engine/history';
 import { query } from '../engine/sql';
+import { publicId } from '../engine/tenancy';
 
 export type ChainFailureReason = 'hash mismatch' | 'broken link' | 'sequence gap' | 'head mismatch';
 
@@ -23,7 +24,10 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
+  /** A stored workflow id (src/engine/tenancy.ts). */
   workflowId?: string;
+  /** Only this tenant's instances; every tenant's when absent (the shell's `npm run audit:verify`). */
+  tenant?: string;
   batchSize?: number;
 }
 
@@ -55,9 +59,14 @@ const before = (a: ChainFailure, b: ChainFailure) => (a.workflowId < b.workflowI
 export async function verifyChains(db: DataSource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
   const only = options.workflowId ?? null;
-  const [{ count }] = await query<{ count: string }>(db, 'SELECT count(*) AS count FROM workflow_instance WHERE $1::text IS NULL OR id = $1', [only]);
+  const tenant = options.tenant ?? null;
+  const [{ count }] = await query<{ count: string }>(
+    db,
+    'SELECT count(*) AS count FROM workflow_instance WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR tenant = $2)',
+    [only, tenant],
+  );
   const instances = Number(count);
-  if (only !== null && instances === 0) throw new DomainError('workflow_not_found', `no workflow ${only}`, { workflowId: only });
+  if (only !== null && instances === 0) throw new DomainError('workflow_not_found', `no workflow ${publicId(only)}`, { workflowId: publicId(only) });
 
   let firstFailure: ChainFailure | undefined;
   const fail = (failure: ChainFailure) => {
@@ -68,10 +77,10 @@ export async function verifyChains(db: DataSource, options: VerifyOptions = {}):
   const [bare] = await query(
     db,
     `SELECT i.id, i.history_seq, i.history_head FROM workflow_instance i
-      WHERE i.history_seq > 0 AND ($1::text IS NULL OR i.id = $1)
+      WHERE i.history_seq > 0 AND ($1::text IS NULL OR i.id = $1) AND ($2::text IS NULL OR i.tenant = $2)
         AND NOT EXISTS (SELECT 1 FROM workflow_history h WHERE h.workflow_id = i.id)
       ORDER BY i.id LIMIT 1`,
-    [only],
+    [only, tenant],
   );
   if (bare) fail({ workflowId: bare.id, seq: 1, reason: 'head mismatch', expected: `${bare.history_seq}/${bare.history_head}`, found: `0/${GENESIS_HASH}` });
 
@@ -94,10 +103,10 @@ export async function verifyChains(db: DataSource, options: VerifyOptions = {}):
       db,
       `SELECT h.*, i.history_seq AS instance_history_seq, i.history_head AS instance_history_head
          FROM workflow_history h LEFT JOIN workflow_instance i ON i.id = h.workflow_id
-        WHERE (h.workflow_id, h.seq) > ($1, $2) AND ($3::text IS NULL OR h.workflow_id = $3)
+        WHERE (h.workflow_id, h.seq) > ($1, $2) AND ($3::text IS NULL OR h.workflow_id = $3) AND ($5::text IS NULL OR i.tenant = $5)
         ORDER BY h.workflow_id, h.seq
         LIMIT $4`,
-      [after[0], after[1], only, batchSize],
+      [after[0], after[1], only, batchSize, tenant],
     );
     for (const row of rows) {
       records++;

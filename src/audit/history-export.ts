@@ -11,6 +11,8 @@ export interface ExportFilter {
   to?: string;
   /** The instance's workflow type. */
   type?: string;
+  /** Only this tenant's records. */
+  tenant?: string;
   batchSize?: number;
 }
 
@@ -33,9 +35,10 @@ export async function* exportBatches(db: DataSource, filter: ExportFilter): Asyn
           AND ($2::timestamptz IS NULL OR h.recorded_at < $2::timestamptz)
           AND ($3::text IS NULL OR i.type = $3)
           AND ($4::timestamptz IS NULL OR (h.recorded_at, h.workflow_id, h.seq) > ($4::timestamptz, $5::text, $6::int))
+          AND ($8::text IS NULL OR i.tenant = $8)
         ORDER BY h.recorded_at, h.workflow_id, h.seq
         LIMIT $7`,
-      [filter.from ?? null, filter.to ?? null, filter.type ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, batchSize],
+      [filter.from ?? null, filter.to ?? null, filter.type ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, batchSize, filter.tenant ?? null],
     );
     if (rows.length > 0) yield rows.map((row) => ({ ...recordFromRow(row), type: row.instance_type }));
     if (rows.length < batchSize) return;

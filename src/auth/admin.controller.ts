@@ -1,17 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { principalOf } from '../api/request-actor';
+import { DomainError } from '../engine/errors/domain.error';
 import { parseOrThrow } from '../api/validation';
 import { ApiKeyService } from './api-key.service';
 import { issueApiKeySchema, keyIdSchema, listPrincipalsSchema } from './api-key.dto';
-import { ROLES } from './principal';
+import { isPlatformAdmin, ROLES } from './principal';
 import { Roles } from './roles.decorator';
+import { scopeOf } from './tenant-scope';
 
 const problem = { description: 'application/problem+json (RFC 9457)' };
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@Roles('admin')
+@Roles('admin', 'platform-admin')
 @Controller('v1/admin')
 export class AdminController {
   constructor(@Inject(ApiKeyService) private readonly keys: ApiKeyService) {}
@@ -29,34 +32,47 @@ export class AdminController {
         principal: {
           type: 'object',
           required: ['id', 'displayName', 'roles'],
-          properties: { id: { type: 'string', example: 'ops-2' }, displayName: { type: 'string' }, roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } }, groups: { type: 'array', items: { type: 'string' } }, tenant: { type: 'string', default: 'default' } },
+          properties: { id: { type: 'string', example: 'ops-2' }, displayName: { type: 'string' }, roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } }, groups: { type: 'array', items: { type: 'string' } }, tenant: { type: 'string', description: "default: the caller's tenant; another only for a platform admin" } },
         },
       },
     },
   })
   @ApiResponse({ status: 201, description: '{ principal, key, keyId, keyPrefix }' })
   @ApiResponse({ status: 400, ...problem })
-  async issue(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  @ApiResponse({ status: 403, ...problem })
+  async issue(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { principal } = parseOrThrow(issueApiKeySchema, body);
-    const issued = await this.keys.issue(principal);
+    const caller = principalOf(req);
+    const tenant = principal.tenant ?? caller.tenant;
+    // A tenant admin manages its own tenant's principals, and makes no platform admin.
+    if (!isPlatformAdmin(caller) && tenant !== caller.tenant) {
+      throw new DomainError('forbidden', 'a tenant admin manages the principals of its own tenant only', { requiredRoles: ['platform-admin'] });
+    }
+    if (!isPlatformAdmin(caller) && principal.roles.includes('platform-admin')) {
+      throw new DomainError('forbidden', 'only a platform admin may grant platform-admin', { requiredRoles: ['platform-admin'] });
+    }
+    const issued = await this.keys.issue({ ...principal, tenant });
     res.status(201).setHeader('Cache-Control', 'no-store');
     return { principal: issued.principal, key: issued.key, keyId: issued.keyId, keyPrefix: issued.keyPrefix };
   }
 
   @Get('principals')
-  @ApiOperation({ summary: 'Principals by id with their keys\' prefixes and state (never a key); `limit` (≤ 200) and `cursor`' })
-  listPrincipals(@Query() q: unknown) {
+  @ApiOperation({ summary: "The tenant's principals by id with their keys' prefixes and state (never a key); `limit` (≤ 200) and `cursor`; a platform admin names another tenant with `tenant`" })
+  listPrincipals(@Query() q: unknown, @Req() req: Request) {
     const { limit, cursor } = parseOrThrow(listPrincipalsSchema, q);
-    return this.keys.list(limit, cursor);
+    return this.keys.list(scopeOf(req).tenant, limit, cursor);
   }
 
   @Delete('api-keys/:id')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a key: refused at once by this process, by every process within seconds' })
   @ApiResponse({ status: 404, ...problem })
-  async revoke(@Param('id') id: string) {
-    const revoked = await this.keys.revoke(parseOrThrow(keyIdSchema, id, 'id'));
-    if (!revoked) throw new NotFoundException(`no API key ${id}`);
+  async revoke(@Param('id') id: string, @Req() req: Request) {
+    const keyId = parseOrThrow(keyIdSchema, id, 'id');
+    const caller = principalOf(req);
+    // Another tenant's key is as absent as a missing one, except to a platform admin.
+    const revoked = await this.keys.revoke(keyId, isPlatformAdmin(caller) ? null : caller.tenant);
+    if (!revoked) throw new DomainError('not_found', `no API key ${keyId}`, { keyId });
     return revoked;
   }
 }

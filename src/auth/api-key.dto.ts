@@ -11,7 +11,8 @@ export const issueApiKeySchema = z.strictObject({
     displayName: z.string().trim().min(1).max(200),
     roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
     groups: z.array(z.string().regex(name, nameMessage)).max(50).default([]),
-    tenant: z.string().regex(name, nameMessage).default('default'),
+    /** Default: the caller's own tenant; only a platform admin may name another. */
+    tenant: z.string().regex(name, nameMessage).optional(),
   }),
 });
 

@@ -22,6 +22,12 @@ export interface IssuedKey {
   createdPrincipal: boolean;
 }
 
+export interface ResolvedKey {
+  principal: Principal;
+  /** The api_key row's id: safe to log, names the key without revealing it. */
+  keyId: string;
+}
+
 export interface KeyListing {
   id: string;
   keyPrefix: string;
@@ -66,7 +72,7 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 
 /** Principals and their API keys: creation, resolution on every request, listing, revocation. */
 export class ApiKeyService {
-  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly cache = new Map<string, { resolved: ResolvedKey; until: number }>();
 
   constructor(
     private readonly db: DataSource,
@@ -75,21 +81,26 @@ export class ApiKeyService {
 
   /** The principal of an active key of an enabled principal; one lookup by the unique hash. */
   async resolve(key: string): Promise<Principal | undefined> {
+    return (await this.resolveKey(key))?.principal;
+  }
+
+  /** The principal and the api_key row id of an active key: what the request authenticates as, and which key did. */
+  async resolveKey(key: string): Promise<ResolvedKey | undefined> {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.principal;
+    if (cached && cached.until > Date.now()) return cached.resolved;
     this.cache.delete(hash);
-    const [row] = await query<PrincipalRow>(
+    const [row] = await query<PrincipalRow & { key_id: string }>(
       this.db,
-      `SELECT p.* FROM api_key k JOIN principal p ON p.id = k.principal_id
+      `SELECT p.*, k.id AS key_id FROM api_key k JOIN principal p ON p.tenant = k.principal_tenant AND p.id = k.principal_id
         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND p.disabled_at IS NULL`,
       [hash],
     );
     if (!row) return undefined;
-    const principal = toPrincipal(row);
+    const resolved: ResolvedKey = { principal: toPrincipal(row), keyId: row.key_id };
     if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
-    if (this.cacheTtlMs > 0) this.cache.set(hash, { principal, until: Date.now() + this.cacheTtlMs });
-    return principal;
+    if (this.cacheTtlMs > 0) this.cache.set(hash, { resolved, until: Date.now() + this.cacheTtlMs });
+    return resolved;
   }
 
   /** Creates the principal when new, or adds a key to it when the request describes it exactly as stored. */
@@ -118,32 +129,36 @@ export class ApiKeyService {
     await inTransaction(this.db, async (tx) => {
       await tx.rows(
         `INSERT INTO principal (id, display_name, roles, groups, tenant) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET roles = EXCLUDED.roles`,
+         ON CONFLICT (tenant, id) DO UPDATE SET roles = EXCLUDED.roles`,
         [principal.id, principal.displayName, principal.roles, principal.groups, principal.tenant],
       );
-      await tx.rows(`UPDATE api_key SET revoked_at = now() WHERE principal_id = $1 AND source = 'bootstrap' AND key_hash <> $2 AND revoked_at IS NULL`, [principal.id, hash]);
-      await tx.rows(`INSERT INTO api_key (id, principal_id, key_hash, key_prefix, source) VALUES ($1, $2, $3, $4, 'bootstrap') ON CONFLICT (key_hash) DO NOTHING`, [
-        randomUUID(),
-        principal.id,
-        hash,
-        keyPrefixOf(key),
-      ]);
-      const stored = await tx.one<{ principal_id: string; revoked_at: Date | null }>('SELECT principal_id, revoked_at FROM api_key WHERE key_hash = $1', [hash]);
-      if (stored?.principal_id !== principal.id) throw new Error(`invalid configuration: STATERA_BOOTSTRAP_ADMIN_KEY is the key of another principal; choose another`);
+      await tx.rows(
+        `UPDATE api_key SET revoked_at = now() WHERE principal_tenant = $1 AND principal_id = $2 AND source = 'bootstrap' AND key_hash <> $3 AND revoked_at IS NULL`,
+        [principal.tenant, principal.id, hash],
+      );
+      await tx.rows(
+        `INSERT INTO api_key (id, principal_tenant, principal_id, key_hash, key_prefix, source) VALUES ($1, $2, $3, $4, $5, 'bootstrap') ON CONFLICT (key_hash) DO NOTHING`,
+        [randomUUID(), principal.tenant, principal.id, hash, keyPrefixOf(key)],
+      );
+      const stored = await tx.one<{ principal_id: string; principal_tenant: string; revoked_at: Date | null }>(
+        'SELECT principal_id, principal_tenant, revoked_at FROM api_key WHERE key_hash = $1',
+        [hash],
+      );
+      if (stored?.principal_id !== principal.id || stored.principal_tenant !== principal.tenant) throw new Error(`invalid configuration: STATERA_BOOTSTRAP_ADMIN_KEY is the key of another principal; choose another`);
       if (stored.revoked_at) throw new Error(`invalid configuration: STATERA_BOOTSTRAP_ADMIN_KEY has been revoked; set a new one`);
     });
   }
 
-  /** Newest keys last; never a key or its hash. */
-  async list(limit: number, after?: string): Promise<{ items: PrincipalListing[]; nextCursor: string | null }> {
+  /** One tenant's principals by id, newest keys last; never a key or its hash. */
+  async list(tenant: string, limit: number, after?: string): Promise<{ items: PrincipalListing[]; nextCursor: string | null }> {
     const rows = await query<PrincipalRow & { keys: { id: string; keyPrefix: string; source: KeySource; createdAt: string; revokedAt: string | null }[] }>(
       this.db,
       `SELECT p.*, coalesce(json_agg(json_build_object('id', k.id, 'keyPrefix', k.key_prefix, 'source', k.source, 'createdAt', k.created_at, 'revokedAt', k.revoked_at)
                                      ORDER BY k.created_at, k.id) FILTER (WHERE k.id IS NOT NULL), '[]') AS keys
-         FROM principal p LEFT JOIN api_key k ON k.principal_id = p.id
-        WHERE $1::text IS NULL OR p.id > $1
-        GROUP BY p.id ORDER BY p.id LIMIT $2`,
-      [after ?? null, limit + 1],
+         FROM principal p LEFT JOIN api_key k ON k.principal_tenant = p.tenant AND k.principal_id = p.id
+        WHERE p.tenant = $3 AND ($1::text IS NULL OR p.id > $1)
+        GROUP BY p.tenant, p.id ORDER BY p.id LIMIT $2`,
+      [after ?? null, limit + 1, tenant],
     );
     const items = rows.slice(0, limit).map((r) => ({
       ...toPrincipal(r),
@@ -154,29 +169,39 @@ export class ApiKeyService {
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
-  /** Revokes at once in this process; other processes stop accepting it within KEY_CACHE_TTL_MS. Undefined when no such key. */
-  async revoke(keyId: string): Promise<(KeyListing & { principalId: string }) | undefined> {
-    const [row] = await query<{ id: string; principal_id: string; key_prefix: string; source: KeySource; created_at: Date; revoked_at: Date; key_hash: string }>(
+  /**
+   * Revokes at once in this process; other processes stop accepting it within KEY_CACHE_TTL_MS.
+   * Undefined when there is no such key in `tenant` (any tenant's, for null: a platform admin).
+   */
+  async revoke(keyId: string, tenant: string | null): Promise<(KeyListing & { principalId: string; tenant: string }) | undefined> {
+    const [row] = await query<{ id: string; principal_id: string; principal_tenant: string; key_prefix: string; source: KeySource; created_at: Date; revoked_at: Date; key_hash: string }>(
       this.db,
-      'UPDATE api_key SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *',
-      [keyId],
+      'UPDATE api_key SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2::text IS NULL OR principal_tenant = $2) RETURNING *',
+      [keyId, tenant],
     );
     if (!row) return undefined;
     this.cache.delete(row.key_hash);
-    return { id: row.id, principalId: row.principal_id, keyPrefix: row.key_prefix, source: row.source, createdAt: iso(row.created_at) as string, revokedAt: iso(row.revoked_at) };
+    return { id: row.id, principalId: row.principal_id, tenant: row.principal_tenant, keyPrefix: row.key_prefix, source: row.source, createdAt: iso(row.created_at) as string, revokedAt: iso(row.revoked_at) };
   }
 
   private async issueIn(tx: Tx, spec: Principal, source: KeySource): Promise<IssuedKey> {
     const inserted = await tx.one(
-      `INSERT INTO principal (id, display_name, roles, groups, tenant) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      `INSERT INTO principal (id, display_name, roles, groups, tenant) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, id) DO NOTHING RETURNING id`,
       [spec.id, spec.displayName, spec.roles, spec.groups, spec.tenant],
     );
-    const row = await tx.one<PrincipalRow>('SELECT * FROM principal WHERE id = $1 FOR UPDATE', [spec.id]);
+    const row = await tx.one<PrincipalRow>('SELECT * FROM principal WHERE tenant = $1 AND id = $2 FOR UPDATE', [spec.tenant, spec.id]);
     if (!row) throw new Error(`principal ${spec.id} vanished while a key was issued`);
     if (!inserted) assertSamePrincipal(spec, row);
     const key = generateApiKey();
     const keyId = randomUUID();
-    await tx.rows('INSERT INTO api_key (id, principal_id, key_hash, key_prefix, source) VALUES ($1, $2, $3, $4, $5)', [keyId, spec.id, hashApiKey(key), keyPrefixOf(key), source]);
+    await tx.rows('INSERT INTO api_key (id, principal_tenant, principal_id, key_hash, key_prefix, source) VALUES ($1, $2, $3, $4, $5, $6)', [
+      keyId,
+      spec.tenant,
+      spec.id,
+      hashApiKey(key),
+      keyPrefixOf(key),
+      source,
+    ]);
     return { principal: toPrincipal(row), key, keyId, keyPrefix: keyPrefixOf(key), createdPrincipal: Boolean(inserted) };
   }
 }

@@ -11,6 +11,9 @@ export const SAMPLE_PRINCIPALS: readonly Principal[] = [
   { id: 'ops-1', displayName: 'Operator One', roles: ['operator'], groups: [], tenant: 'default' },
   { id: 'reviewer-1', displayName: 'Reviewer One', roles: ['reviewer'], groups: ['underwriters', 'fraud-analysts'], tenant: 'default' },
   { id: 'reviewer-2', displayName: 'Reviewer Two', roles: ['reviewer'], groups: ['underwriters', 'compliance'], tenant: 'default' },
+  // Four-eyes holds over a workflow tree: a loan whose KYC review and first underwriting took two
+  // reviewers needs a third for its second approval.
+  { id: 'reviewer-3', displayName: 'Reviewer Three', roles: ['reviewer'], groups: ['underwriters'], tenant: 'default' },
   { id: 'auditor-1', displayName: 'Auditor One', roles: ['auditor'], groups: [], tenant: 'default' },
 ];
 

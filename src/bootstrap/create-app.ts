@@ -4,7 +4,14 @@ import type { INestApplicationContext, LogLevel } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from '../app.module';
-import { ProblemFilter, sendProblem, toProblem } from '../api/problem';
+import { inputGuardMiddleware } from '../api/input-guard';
+import { answerRefusal, ProblemFilter, toProblem, type RefusalHook } from '../api/problem';
+import { securityHeadersMiddleware } from '../api/security-headers';
+import { ApiKeyService } from '../auth/api-key.service';
+import { authenticateMiddleware, type Refusal } from '../auth/authenticate.middleware';
+import type { RateLimiter } from '../auth/rate-limiter';
+import { RATE_LIMITER } from '../auth/rate-limiter.provider';
+import { RefusalRecorder } from '../api/refusal-recorder';
 import type { AppConfig } from '../config/config';
 import type { WorkflowDefinition } from '../engine/definition';
 import { accessLogMiddleware, requestIdMiddleware } from '../observability/http-logging';
@@ -22,7 +29,12 @@ function withLogLevel(config: AppConfig, logLevels?: LogLevel[]): AppConfig {
   return { ...config, LOG_LEVEL: logLevels ? levelFromNest(logLevels) : 'info' };
 }
 
-export async function createHttpApp(appConfig: AppConfig, definitions: readonly WorkflowDefinition[], logLevels?: LogLevel[]): Promise<NestExpressApplication> {
+export interface HttpAppOptions {
+  /** Awaited before the pre-body authentication answers 401 or 429 (the security event log). */
+  onRefused?: (req: Request, refusal: Refusal) => Promise<void>;
+}
+
+export async function createHttpApp(appConfig: AppConfig, definitions: readonly WorkflowDefinition[], logLevels?: LogLevel[], options: HttpAppOptions = {}): Promise<NestExpressApplication> {
   const config = withLogLevel(appConfig, logLevels);
   const loggers = loggersFor(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, definitions), {
@@ -35,14 +47,34 @@ export async function createHttpApp(appConfig: AppConfig, definitions: readonly 
   app.use(requestIdMiddleware());
   if (isTracingActive()) app.use(httpServerSpans());
   app.use(accessLogMiddleware(loggers.access));
+  app.disable('x-powered-by');
+  app.use(securityHeadersMiddleware());
+  // The API key and the rate limits before the body is read: a refused request costs no parsing.
+  const authLog = loggers.app.child({ component: 'auth' });
+  // Every refusal leaves a trace: in the workflow's history, or in the security event log.
+  const refusals = app.get(RefusalRecorder);
+  const record: RefusalHook = (req, refusal, err) => refusals.record(req, refusal, err);
+  app.use(
+    authenticateMiddleware({
+      keys: app.get(ApiKeyService),
+      limiter: app.get<typeof RATE_LIMITER, RateLimiter | null>(RATE_LIMITER) ?? undefined,
+      refusalDelayMs: config.RATE_LIMIT_REFUSAL_DELAY_MS,
+      onRefused: async (req, refusal) => {
+        await refusals.record(req, refusal);
+        await options.onRefused?.(req, refusal);
+      },
+      log: (message, fields) => authLog.error(fields, message),
+    }),
+  );
   app.useBodyParser('json', { limit: '1mb', type: ['application/json', 'application/*+json'] });
   // Body-parser errors (413, malformed JSON) happen before Nest's filters see the request.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    sendProblem(res, req, toProblem(err));
+    void answerRefusal(req, res, toProblem(err), record, err);
   });
+  app.use(inputGuardMiddleware(record));
   const logger = loggers.app.child({ component: 'http' });
-  app.useGlobalFilters(new ProblemFilter((message, fields) => logger.error(fields, message)));
+  app.useGlobalFilters(new ProblemFilter((message, fields) => logger.error(fields, message), record));
   if (config.SWAGGER) {
     const doc = SwaggerModule.createDocument(
       app,

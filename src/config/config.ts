@@ -1,9 +1,46 @@
 import { z } from 'zod';
+import { ROLES, type Role } from '../auth/principal';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** An empty variable counts as unset (a compose file's `FOO=`). */
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+
+/** Requests per RATE_LIMIT_WINDOW_MS that one API key, and all of one tenant's keys together, may make. */
+export interface RoleRateLimit {
+  perKey: number;
+  perTenant: number;
+}
+
+/**
+ * Per second with the default window, sized so that one tenant's flood leaves a 2-vCPU API
+ * process to the others (`npm run bench:fairness`: another tenant's p99 within 2×). A console
+ * polls every 2 s; a machine client that needs more gets it through RATE_LIMITS, with the
+ * capacity to match. A platform admin works across tenants from its own.
+ */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<Role, RoleRateLimit>> = {
+  operator: { perKey: 25, perTenant: 50 },
+  reviewer: { perKey: 25, perTenant: 50 },
+  auditor: { perKey: 25, perTenant: 50 },
+  admin: { perKey: 25, perTenant: 50 },
+  'platform-admin': { perKey: 50, perTenant: 100 },
+};
+
+const positiveInt = z.number().int().positive();
+
+/** RATE_LIMITS: JSON overrides by role, e.g. {"operator":{"perKey":50}}; what is not named keeps its default. */
+const rateLimits = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.partialRecord(z.enum(ROLES), z.object({ perKey: positiveInt.optional(), perTenant: positiveInt.optional() }).strict()))
+  .transform((given) => Object.fromEntries(ROLES.map((r) => [r, { ...DEFAULT_RATE_LIMITS[r], ...given[r] }])) as Record<Role, RoleRateLimit>);
 
 const schema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
@@ -45,6 +82,16 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
   OTEL_SERVICE_NAME: z.string().min(1).default('statera'),
+  /** Per-key, per-tenant and failed-authentication limits, kept in Redis so every API process counts together. */
+  RATE_LIMIT: bool.default(true),
+  RATE_LIMITS: z.preprocess((v) => (v === '' || v === undefined ? '{}' : v), rateLimits),
+  /** Fixed windows counted in Redis with a seconds TTL: whole seconds only. */
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).multipleOf(1000, 'whole seconds (a multiple of 1000)').default(1000),
+  /** Refused API keys (malformed, unknown, revoked) one client address may present per RATE_LIMIT_AUTH_WINDOW_MS before it is answered 429. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().positive().default(20),
+  RATE_LIMIT_AUTH_WINDOW_MS: z.coerce.number().int().min(1000).multipleOf(1000, 'whole seconds (a multiple of 1000)').default(60_000),
+  /** A 429 is sent after at most this long (never past its window's reset): a client retrying at once is slowed to its concurrency per hold. 0: at once. */
+  RATE_LIMIT_REFUSAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** The key of the `admin` principal (every role), created or kept at start; empty means unset. Never logged. */
   STATERA_BOOTSTRAP_ADMIN_KEY: z.preprocess(
     (v) => (v === '' ? undefined : v),

@@ -18,6 +18,11 @@ export const CONSOLE_DIR = path.join(repositoryRoot(__dirname), 'dist', 'console
 /** Paths that belong to the console: the page itself and its hashed assets. */
 const CONSOLE_PATH = /^\/(index\.html|favicon\.svg|assets\/.*)?$/;
 
+/** A GET or HEAD of the console's page or assets: answered without an API key. */
+export function isConsoleRequest(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && CONSOLE_PATH.test(req.path);
+}
+
 /**
  * Serves the built console (`npm run build:console`) at `/`, without an API key: the page
  * holds no data, every call it makes carries the key. Registered after the controllers, so
@@ -33,7 +38,7 @@ export function consoleMiddleware(dir: string) {
     },
   });
   return (req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !CONSOLE_PATH.test(req.path)) return next();
+    if (!isConsoleRequest(req)) return next();
     // Checked per request: a console built while the server runs is served without a restart.
     if (!existsSync(path.join(dir, 'index.html'))) {
       return sendProblem(res, req, {

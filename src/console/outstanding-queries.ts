@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../engine/errors/domain.error';
 import { query } from '../engine/sql';
+import { publicId } from '../engine/tenancy';
+import type { TenantScope } from '../auth/tenant-scope';
 
 export interface OutstandingWork {
   /** Activities and child workflows scheduled and not yet settled. */
@@ -13,9 +15,10 @@ export interface OutstandingWork {
 export class OutstandingQueries {
   constructor(private readonly db: DataSource) {}
 
-  async of(workflowId: string): Promise<OutstandingWork> {
-    const [instance] = await query<{ id: string }>(this.db, 'SELECT id FROM workflow_instance WHERE id = $1', [workflowId]);
-    if (!instance) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
+  async of(scope: TenantScope, id: string): Promise<OutstandingWork> {
+    const workflowId = scope.workflowKey(id);
+    const [instance] = await query<{ id: string }>(this.db, 'SELECT id FROM workflow_instance WHERE id = $1 AND tenant = $2', [workflowId, scope.tenant]);
+    if (!instance) throw new DomainError('workflow_not_found', `no workflow ${id}`, { workflowId: id });
     const [activities, timers] = await Promise.all([
       query<any>(this.db, `SELECT id, src, kind, attempts, child_workflow_id, last_error, created_at FROM activity WHERE workflow_id = $1 AND status = 'scheduled' ORDER BY created_at, seq`, [workflowId]),
       query<any>(this.db, `SELECT id, event, due_at FROM timer WHERE workflow_id = $1 AND status = 'scheduled' ORDER BY due_at`, [workflowId]),
@@ -26,7 +29,7 @@ export class OutstandingQueries {
         name: a.src,
         kind: a.kind,
         attempts: a.attempts,
-        childWorkflowId: a.child_workflow_id,
+        childWorkflowId: publicId(a.child_workflow_id),
         lastError: a.last_error,
         scheduledAt: new Date(a.created_at).toISOString(),
       })),

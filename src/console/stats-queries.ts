@@ -21,11 +21,12 @@ export class StatsQueries {
 
   constructor(private readonly db: DataSource) {}
 
-  overview(visibleToGroups?: string[]): Promise<Overview> {
-    const key = JSON.stringify(visibleToGroups ?? null);
+  /** One tenant's overview (a reviewer's: their groups' tasks only). */
+  overview(tenant: string, visibleToGroups?: string[]): Promise<Overview> {
+    const key = JSON.stringify([tenant, visibleToGroups ?? null]);
     const hit = this.recent.get(key);
     if (hit && Date.now() - hit.at < StatsQueries.FRESH_MS) return hit.value;
-    const value = this.load(visibleToGroups);
+    const value = this.load(tenant, visibleToGroups);
     this.recent.set(key, { at: Date.now(), value });
     value.catch(() => this.recent.delete(key));
     // Old entries of groups nobody asks for any more go with the next miss.
@@ -33,7 +34,7 @@ export class StatsQueries {
     return value;
   }
 
-  private async load(visibleToGroups?: string[]): Promise<Overview> {
+  private async load(tenant: string, visibleToGroups?: string[]): Promise<Overview> {
     // One clock for every bucket: the database's, so API processes with skewed clocks agree.
     const [{ now, since }] = await query<{ now: Date; since: Date }>(
       this.db,
@@ -41,19 +42,19 @@ export class StatsQueries {
       [THROUGHPUT_MINUTES - 1],
     );
     const [counts, started, ended, tasks] = await Promise.all([
-      query<{ type: string; status: string; count: string }>(this.db, 'SELECT type, status, count(*) AS count FROM workflow_instance GROUP BY type, status ORDER BY type, status'),
-      query<{ minute: Date; count: string }>(this.db, `SELECT date_trunc('minute', created_at) AS minute, count(*) AS count FROM workflow_instance WHERE created_at >= $1 GROUP BY 1`, [since]),
+      query<{ type: string; status: string; count: string }>(this.db, 'SELECT type, status, count(*) AS count FROM workflow_instance WHERE tenant = $1 GROUP BY type, status ORDER BY type, status', [tenant]),
+      query<{ minute: Date; count: string }>(this.db, `SELECT date_trunc('minute', created_at) AS minute, count(*) AS count FROM workflow_instance WHERE tenant = $2 AND created_at >= $1 GROUP BY 1`, [since, tenant]),
       query<{ minute: Date; status: string; count: string }>(
         this.db,
         `SELECT date_trunc('minute', ended_at) AS minute, status, count(*) AS count FROM workflow_instance
-          WHERE ended_at >= $1 AND status IN ('completed', 'failed') GROUP BY 1, 2`,
-        [since],
+          WHERE tenant = $2 AND ended_at >= $1 AND status IN ('completed', 'failed') GROUP BY 1, 2`,
+        [since, tenant],
       ),
       query<{ open: string; overdue: string }>(
         this.db,
         `SELECT count(*) AS open, count(*) FILTER (WHERE overdue OR due_at < now()) AS overdue FROM human_task
-          WHERE status = 'open' AND ($1::text[] IS NULL OR candidate_groups && $1::text[])`,
-        [visibleToGroups ?? null],
+          WHERE tenant = $2 AND status = 'open' AND ($1::text[] IS NULL OR candidate_groups && $1::text[])`,
+        [visibleToGroups ?? null, tenant],
       ),
     ]);
     const start = new Date(since).getTime();

@@ -107,12 +107,19 @@ export class StateraApi {
   }
 
   private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers: { accept: 'application/json', authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    let res: Response;
+    // Over the key's rate limit (429): wait as told and send it again; nothing was done.
+    for (let attempt = 1; ; attempt++) {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers: { accept: 'application/json', authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if (res.status !== 429 || attempt >= 20) break;
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, Math.max(1, Number(res.headers.get('retry-after')) || 1) * 1000));
+    }
     const text = await res.text();
     const parsed: any = text ? safeJson(text) : undefined;
     if (!res.ok) throw new ApiError(res.status, `${method} ${path}: ${res.status} ${parsed?.detail ?? parsed?.title ?? text.slice(0, 200)}`);

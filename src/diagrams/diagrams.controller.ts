@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { scopeOf } from '../auth/tenant-scope';
 import { z } from 'zod';
 import { QUERIES, REGISTRY } from '../api/tokens';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
@@ -51,11 +52,12 @@ export class DiagramsController {
   @ApiOperation({ summary: "An instance's statechart with its visited path and current state marked" })
   @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
   @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
-  async workflow(@Param('id') id: string, @Query('format') format: unknown, @Res() res: Response) {
+  async workflow(@Param('id') id: string, @Query('format') format: unknown, @Req() req: Request, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const wid = parseOrThrow(instanceIdSchema, id, 'id');
-    const view = await this.queries.get(wid);
-    const history = await this.queries.history(wid);
+    const scope = scopeOf(req);
+    const view = await this.queries.get(scope, wid);
+    const history = await this.queries.history(scope, wid);
     const body = await renderDiagram(this.registry.get(view.type, view.definitionVersion), f, { history, state: view.state });
     res.status(200).type(CONTENT_TYPES[f]).send(body);
   }

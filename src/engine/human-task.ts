@@ -23,10 +23,19 @@ export interface HumanTaskSpec {
   /** After `afterMs` the group joins the candidates (the task escalates). */
   escalation?: { afterMs: number; group: string };
   /**
-   * Maker-checker: the principal who started the workflow may not decide, nor one who
-   * completed a task of any state listed in `distinctFrom` (a second approval).
+   * Maker-checker over the whole workflow tree (the root workflow, its children, theirs…).
+   * A task that declares it may not be decided by:
+   * - `excludeInitiator` (default true): the principal who started the root workflow;
+   * - `distinctFromEarlierDecisions` (default true): any principal who already decided a task
+   *   anywhere in the tree (a child's fraud review, a loan's KYC review, the first underwriting).
+   * A refusal is 403 `four-eyes-violation`, recorded in the task's workflow history.
    */
-  fourEyes?: { distinctFrom?: string[] };
+  fourEyes?: FourEyesRule;
+}
+
+export interface FourEyesRule {
+  excludeInitiator?: boolean;
+  distinctFromEarlierDecisions?: boolean;
 }
 
 /** Declares a state's task: `meta: { task: humanTask({...}) }`. */

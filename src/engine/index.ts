@@ -16,3 +16,4 @@ export {
 export { NonRetryableError } from './errors/non-retryable.error';
 export { ActivityTimeoutError } from './errors/activity-timeout.error';
 export { humanTask, type HumanTaskSpec } from './human-task';
+export { currencyCode } from './money';

@@ -27,7 +27,7 @@ export interface CreateOptions {
 }
 
 /** Same key and body: the earlier result; in flight: 409; other body: 422. Claimed in the creating transaction. */
-export async function checkClaim(tx: Tx, claim: IdempotencyClaim, fingerprint: string): Promise<WorkflowView | undefined> {
+export async function checkClaim(tx: Tx, claim: IdempotencyClaim, fingerprint: string, tenant: string): Promise<WorkflowView | undefined> {
   const locked = await tx.one<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok', [`${claim.scope}\n${claim.key}`]);
   if (!locked?.ok) {
     throw new DomainError('idempotency_key_in_flight', 'a request with this Idempotency-Key is still being processed', { retryAfterSeconds: 1 });
@@ -43,7 +43,7 @@ export async function checkClaim(tx: Tx, claim: IdempotencyClaim, fingerprint: s
   if (stored.fingerprint !== fingerprint) {
     throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
   }
-  const row = await tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [stored.workflow_id]);
+  const row = await tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 AND tenant = $2', [stored.workflow_id, tenant]);
   return row ? toView(row) : undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { WorkflowStatus } from './snapshot';
+import { publicId } from './tenancy';
 
 /** A `workflow_instance` row as the engine reads it. */
 export interface InstanceRow {
@@ -32,7 +33,9 @@ export interface InstanceRow {
 
 /** What the API shows of an instance. */
 export interface WorkflowView {
+  /** The tenant's own id (never the stored, tenant-qualified one). */
   id: string;
+  tenant: string;
   type: string;
   definitionVersion: number;
   businessKey: string | null;
@@ -51,7 +54,8 @@ export interface WorkflowView {
 
 export function toView(row: InstanceRow): WorkflowView {
   return {
-    id: row.id,
+    id: publicId(row.id),
+    tenant: row.tenant,
     type: row.type,
     definitionVersion: row.definition_version,
     businessKey: row.business_key,
@@ -62,7 +66,7 @@ export function toView(row: InstanceRow): WorkflowView {
     output: row.output ?? null,
     error: row.error ?? null,
     version: row.version,
-    parentId: row.parent_id,
+    parentId: publicId(row.parent_id),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,

@@ -3,6 +3,7 @@ import { DEFAULT_CANCEL_EVENT } from './definition';
 import { DomainError } from './errors/domain.error';
 import { taskOf } from './human-task';
 import type { Step } from './step';
+import { parseStrict } from './strict-parse';
 
 /** A client's signal before it reaches the machine: reserved types, task-bound decisions, the payload's schema. */
 export function checkSignalType(event: EventObject): void {
@@ -26,14 +27,12 @@ export async function checkSignal(step: Step, event: EventObject): Promise<void>
       throw new DomainError('task_required', `${event.type} is decided by completing task ${task?.id ?? '(none open)'}: POST /v1/tasks/{id}/complete`, { taskId: task?.id ?? null });
     }
   }
-  const payloadSchema = step.definition.events?.[event.type];
-  if (payloadSchema) {
-    const { type: _type, ...payload } = event;
-    const parsed = payloadSchema.safeParse(payload);
-    if (!parsed.success) {
-      throw new DomainError('validation_failed', `payload of ${event.type} does not match its schema`, {
-        errors: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(payload)', message: i.message })),
-      });
-    }
+  // Strict: a member the schema does not declare (an event without one declares none) is refused, never recorded.
+  const { type: _type, ...payload } = event;
+  const parsed = parseStrict(step.definition.events?.[event.type], payload);
+  if (!parsed.success) {
+    throw new DomainError('validation_failed', `payload of ${event.type} does not match its schema`, {
+      errors: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(payload)', message: i.message })),
+    });
   }
 }

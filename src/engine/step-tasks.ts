@@ -37,9 +37,9 @@ async function openTask(host: TaskHost, stateId: string, spec: HumanTaskSpec): P
   const dueAt = spec.dueInMs === undefined ? null : new Date(Date.now() + spec.dueInMs);
   const form = spec.form ? JSON.stringify(z.toJSONSchema(spec.form, { unrepresentable: 'any', io: 'input' })) : null;
   await host.tx.rows(
-    `INSERT INTO human_task (id, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10)`,
-    [taskId, host.row.id, host.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), form, !!spec.fourEyes, dueAt],
+    `INSERT INTO human_task (id, tenant, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
+    [taskId, host.row.tenant, host.row.id, host.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), form, !!spec.fourEyes, dueAt],
   );
   host.record({ kind: 'task.created', outcome: 'ok', data: { taskId, stateId, title: spec.title, candidateGroups: spec.candidateGroups, dueAt: dueAt?.toISOString() ?? null } });
   if (spec.dueInMs !== undefined) await host.scheduleTimer(`task:${taskId}:due`, taskTimerEvent('due', taskId), spec.dueInMs);

@@ -2,8 +2,10 @@ import type { DataSource } from 'typeorm';
 import { DomainError } from './errors/domain.error';
 import type { Actor } from './history';
 import { taskOf, type HumanTaskSpec } from './human-task';
+import { markRecorded } from './errors/recorded';
 import { query } from './sql';
 import type { Step } from './step';
+import { parseStrict } from './strict-parse';
 import type { WorkflowEngine } from './workflow-engine';
 
 /** Who works on a task: the engine needs the id, the groups, and whether they may do anything. */
@@ -11,6 +13,8 @@ export interface TaskWorker {
   id: string;
   groups: string[];
   isAdmin: boolean;
+  /** Only this tenant's tasks exist for the worker. */
+  tenant: string;
 }
 
 interface TaskRow {
@@ -35,7 +39,7 @@ export class TaskService {
   ) {}
 
   async complete(taskId: string, decision: string, data: unknown, who: TaskWorker, actor: Actor): Promise<void> {
-    const { refusal } = await this.onTask(taskId, actor, async (step, task, spec) => {
+    const { refusal } = await this.onTask(taskId, who.tenant, actor, async (step, task, spec) => {
       this.mayWork(task, who);
       const eventType = spec.decisions[decision];
       if (!eventType) {
@@ -43,7 +47,8 @@ export class TaskService {
           errors: [{ field: 'decision', message: `one of ${Object.keys(spec.decisions).join(', ')}` }],
         });
       }
-      const parsed = spec.form ? spec.form.safeParse(data ?? {}) : { success: true as const, data: data ?? {} };
+      // Strict: a field the form does not declare (a task without a form declares none) is refused.
+      const parsed = parseStrict(spec.form, data ?? {});
       if (!parsed.success) {
         throw new DomainError('validation_failed', 'the decision data does not match the task form', {
           errors: parsed.error.issues.map((i) => ({ field: ['data', ...i.path.map(String)].join('.'), message: i.message })),
@@ -67,11 +72,11 @@ export class TaskService {
       }
       return { refusal: undefined };
     });
-    if (refusal) throw new DomainError('four_eyes_violation', refusal, { taskId });
+    if (refusal) throw markRecorded(new DomainError('four_eyes_violation', refusal, { taskId }));
   }
 
   async claim(taskId: string, who: TaskWorker, actor: Actor): Promise<void> {
-    await this.onTask(taskId, actor, async (step, task) => {
+    await this.onTask(taskId, who.tenant, actor, async (step, task) => {
       this.mayWork(task, who);
       if (task.claimed_by === who.id) return {};
       await step.tx.rows(`UPDATE human_task SET claimed_by = $2 WHERE id = $1`, [taskId, who.id]);
@@ -81,7 +86,7 @@ export class TaskService {
   }
 
   async unclaim(taskId: string, who: TaskWorker, actor: Actor): Promise<void> {
-    await this.onTask(taskId, actor, async (step, task) => {
+    await this.onTask(taskId, who.tenant, actor, async (step, task) => {
       if (task.claimed_by !== who.id && !who.isAdmin) throw new DomainError('task_claimed', `the task is claimed by ${task.claimed_by ?? 'nobody'}`, { taskId });
       await step.tx.rows(`UPDATE human_task SET claimed_by = NULL WHERE id = $1`, [taskId]);
       step.record({ kind: 'task.unclaimed', outcome: 'ok', data: { taskId, by: who.id } });
@@ -90,16 +95,17 @@ export class TaskService {
   }
 
   /** An admin hands the task to someone (or to nobody). */
-  async reassign(taskId: string, assignee: string | null, actor: Actor): Promise<void> {
-    await this.onTask(taskId, actor, async (step) => {
+  async reassign(taskId: string, tenant: string, assignee: string | null, actor: Actor): Promise<void> {
+    await this.onTask(taskId, tenant, actor, async (step) => {
       await step.tx.rows(`UPDATE human_task SET claimed_by = $2 WHERE id = $1`, [taskId, assignee]);
       step.record({ kind: 'task.reassigned', outcome: 'ok', data: { taskId, assignee } });
       return {};
     });
   }
 
-  private async onTask<R extends object>(taskId: string, actor: Actor, fn: (step: Step, task: TaskRow, spec: HumanTaskSpec) => Promise<R>): Promise<R> {
-    const [found] = await query<{ workflow_id: string }>(this.db, 'SELECT workflow_id FROM human_task WHERE id = $1', [taskId]);
+  private async onTask<R extends object>(taskId: string, tenant: string, actor: Actor, fn: (step: Step, task: TaskRow, spec: HumanTaskSpec) => Promise<R>): Promise<R> {
+    // Another tenant's task is as absent as a missing one.
+    const [found] = await query<{ workflow_id: string }>(this.db, 'SELECT workflow_id FROM human_task WHERE id = $1 AND tenant = $2', [taskId, tenant]);
     if (!found) throw new DomainError('task_not_found', `no task ${taskId}`, { taskId });
     return this.engine.withInstance(found.workflow_id, actor, async (step) => {
       const task = await step.tx.one<TaskRow>('SELECT * FROM human_task WHERE id = $1 FOR UPDATE', [taskId]);
@@ -124,17 +130,37 @@ export class TaskService {
     }
   }
 
+  /**
+   * The four-eyes rule over the whole workflow tree: the root's initiator and everyone who
+   * already decided a task anywhere in the tree are refused, as the task declares.
+   */
   private async fourEyesRefusal(step: Step, task: TaskRow, spec: HumanTaskSpec, actor: Actor, who: TaskWorker): Promise<string | undefined> {
     if (!spec.fourEyes) return undefined;
-    const started = await step.tx.one<{ actor: string }>(`SELECT actor FROM workflow_history WHERE workflow_id = $1 AND seq = 1`, [task.workflow_id]);
-    if (started?.actor === actor.actor) return 'four eyes: a principal may not decide a workflow they started';
-    const earlier = spec.fourEyes.distinctFrom ?? [];
-    if (earlier.length > 0) {
-      const firsts = await step.tx.rows<{ completed_by: string }>(
-        `SELECT completed_by FROM human_task WHERE workflow_id = $1 AND state_id = ANY($2) AND status = 'completed'`,
-        [task.workflow_id, earlier],
-      );
-      if (firsts.some((f) => f.completed_by === who.id)) return 'four eyes: the second approval must come from someone other than the first approver';
+    const { excludeInitiator = true, distinctFromEarlierDecisions = true } = spec.fourEyes;
+    if (!excludeInitiator && !distinctFromEarlierDecisions) return undefined;
+    const tree = await step.tx.one<{ initiator: string | null; root_id: string; deciders: string[] }>(
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id FROM workflow_instance WHERE id = $1
+         UNION ALL SELECT w.id, w.parent_id FROM workflow_instance w JOIN up ON w.id = up.parent_id
+       ), root AS (SELECT id FROM up WHERE parent_id IS NULL LIMIT 1),
+       tree AS (
+         SELECT id FROM root
+         UNION ALL SELECT w.id FROM workflow_instance w JOIN tree ON w.parent_id = tree.id
+       )
+       SELECT (SELECT id FROM root) AS root_id,
+              (SELECT h.actor FROM workflow_history h WHERE h.workflow_id = (SELECT id FROM root) AND h.seq = 1) AS initiator,
+              (SELECT coalesce(array_agg(DISTINCT t.completed_by), '{}') FROM human_task t
+                WHERE t.workflow_id IN (SELECT id FROM tree) AND t.status = 'completed' AND t.completed_by IS NOT NULL) AS deciders`,
+      [task.workflow_id],
+    );
+    const nested = tree?.root_id !== task.workflow_id;
+    if (excludeInitiator && tree?.initiator === actor.actor) {
+      return nested
+        ? 'four eyes: a principal may not decide a task in a workflow tree they started'
+        : 'four eyes: a principal may not decide a workflow they started';
+    }
+    if (distinctFromEarlierDecisions && tree?.deciders.includes(who.id)) {
+      return 'four eyes: this principal already decided a task in this workflow tree; the decision must come from someone else';
     }
     return undefined;
   }

@@ -6,6 +6,7 @@ import type { EventObject } from 'xstate';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
+import { markRecorded } from './errors/recorded';
 import { SYSTEM, type Actor } from './history';
 import { serializeError, toView, type InstanceRow, type WorkflowView } from './instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
@@ -19,6 +20,7 @@ import { Step } from './step';
 import type { TxContext } from './tx-context';
 import { NO_TELEMETRY, type EngineTelemetry } from './telemetry';
 import { Transactions } from './transactions';
+import { DEFAULT_TENANT, publicId, storedId } from './tenancy';
 
 export type { IdempotencyClaim } from './instance-create';
 
@@ -28,6 +30,7 @@ export interface StartCommand {
   workflowId?: string;
   businessKey?: string;
   input: unknown;
+  /** The starting principal's tenant (default `default`): the workflow, its children and all that hangs off them belong to it. */
   tenant?: string;
 }
 
@@ -72,20 +75,21 @@ export class WorkflowEngine {
     const definition = this.registry.get(cmd.type, cmd.version);
     const input = parseInput(definition, cmd.input);
     const fingerprint = sha256(canonicalize({ type: cmd.type, version: cmd.version ?? null, workflowId: cmd.workflowId ?? null, businessKey: cmd.businessKey ?? null, input: cmd.input }) ?? '');
-    const workflowId = cmd.workflowId ?? randomUUID();
+    const tenant = cmd.tenant ?? DEFAULT_TENANT;
+    const workflowId = storedId(tenant, cmd.workflowId ?? randomUUID());
     const { result, outbox } = await this.transactions.run(async (ctx) => {
       if (claim) {
-        const replay = await checkClaim(ctx.tx, claim, fingerprint);
+        const replay = await checkClaim(ctx.tx, claim, fingerprint, tenant);
         if (replay) return { workflow: replay, created: false };
       }
       // A client's own workflowId may be started twice at once; a fresh UUID cannot exist yet.
       if (cmd.workflowId !== undefined) {
         // Serialises concurrent starts of one workflowId, so the second sees the first's row.
         await ctx.tx.rows('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [workflowId]);
-        const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
+        const existing = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 AND tenant = $2', [workflowId, tenant]);
         if (existing) {
           if (existing.start_fingerprint !== fingerprint) {
-            throw new DomainError('workflow_id_conflict', `workflow ${workflowId} already exists with a different start request`, { workflowId });
+            throw new DomainError('workflow_id_conflict', `workflow ${cmd.workflowId} already exists with a different start request`, { workflowId: cmd.workflowId });
           }
           return { workflow: toView(existing), created: false };
         }
@@ -93,7 +97,7 @@ export class WorkflowEngine {
       const row = await createInstance(ctx, this.registry, definition, workflowId, input, actor, {
         fingerprint,
         businessKey: cmd.businessKey ?? null,
-        tenant: cmd.tenant ?? 'default',
+        tenant,
         outermost: true,
       });
       if (claim) {
@@ -116,11 +120,14 @@ export class WorkflowEngine {
       return { accepted: await step.apply(event, 'event.received') };
     });
     if (!accepted) {
-      throw new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(view.state)} (status ${view.status})`, {
-        workflowId,
-        state: view.state,
-        status: view.status,
-      });
+      // Recorded already: the step wrote the rejected event into the history.
+      throw markRecorded(
+        new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(view.state)} (status ${view.status})`, {
+          workflowId: view.id,
+          state: view.state,
+          status: view.status,
+        }),
+      );
     }
     return view;
   }
@@ -142,8 +149,8 @@ export class WorkflowEngine {
       if (refusal) step.row.cancel_requested = false;
       return { terminal: false, refused: refusal ? String((refusal.event as { reason?: unknown }).reason ?? 'refused by the process') : undefined };
     });
-    if (terminal) throw new DomainError('workflow_terminal', `workflow ${workflowId} already ended ${view.status}`, { status: view.status });
-    if (refused !== undefined) throw new DomainError('cancellation_refused', refused, { workflowId, state: view.state });
+    if (terminal) throw new DomainError('workflow_terminal', `workflow ${view.id} already ended ${view.status}`, { status: view.status });
+    if (refused !== undefined) throw markRecorded(new DomainError('cancellation_refused', refused, { workflowId: view.id, state: view.state }));
     return view;
   }
 
@@ -271,6 +278,22 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * Records a refused request in the instance's history (the refusal itself rolled back its
+   * own transaction). False when there is no such instance.
+   */
+  async recordRefusal(workflowId: string, actor: Actor, refusal: { route: string; status: number; code: string; reason: string }): Promise<boolean> {
+    try {
+      await this.withInstance(workflowId, actor, async (step) => {
+        step.record({ kind: 'request.refused', outcome: 'rejected', reason: refusal.reason, data: { route: refusal.route, status: refusal.status, code: refusal.code } });
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'workflow_not_found') return false;
+      throw err;
+    }
+  }
+
   /** One transaction on one locked instance (also the task service's way in). */
   async withInstance<R extends object = object>(
     workflowId: string,
@@ -294,7 +317,7 @@ export class WorkflowEngine {
     // to the instance (children, SLA breaches) need not wait for it.
     const startedAt = performance.now();
     const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR NO KEY UPDATE', [workflowId]);
-    if (!row) throw new DomainError('workflow_not_found', `no workflow ${workflowId}`, { workflowId });
+    if (!row) throw new DomainError('workflow_not_found', `no workflow ${publicId(workflowId)}`, { workflowId: publicId(workflowId) });
     const definition = this.registry.get(row.type, row.definition_version);
     if (annotate) trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
     const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, spawnChild(this.registry));

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { requestContext } from './loggers';
+import { requestKeyPrefix, requestPrincipal } from '../auth/request-principal';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -38,11 +39,20 @@ export function accessLogMiddleware(logger: Logger) {
     customSuccessMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     quietReqLogger: true,
+    // A refused request names who was refused (PCI DSS 10.2.1.4): the principal, or the presented key's first 8 characters.
+    customProps: (req, res) => (res.statusCode === 401 || res.statusCode === 403 ? refusedWho(req as Request) : {}),
     serializers: {
       req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({ method: req.method, path: (req.url ?? '').split('?')[0], remoteAddress: req.remoteAddress }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   });
+}
+
+function refusedWho(req: Request): Record<string, string> {
+  const principal = requestPrincipal(req);
+  if (principal) return { principal: principal.id, tenant: principal.tenant };
+  const keyPrefix = requestKeyPrefix(req);
+  return keyPrefix ? { keyPrefix } : {};
 }
 
 /** The path without its query: a query may carry a business key. */

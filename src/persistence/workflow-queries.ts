@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
+import { workflowCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
 import { toView, type InstanceRow, type WorkflowView } from '../engine/instance';
 import type { SlaRule } from '../engine/sla';
 import { query } from '../engine/sql';
+import type { TenantScope } from '../auth/tenant-scope';
 
 export interface ListFilter {
   type?: string;
@@ -115,20 +117,22 @@ export class WorkflowQueries {
     this.retryAlertMs = options.retryAlertMs ?? 300_000;
   }
 
-  async get(id: string): Promise<WorkflowView> {
-    const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1', [id]);
+  /** One of the scope's tenant's workflows, by the id that tenant knows it by; another tenant's is as absent as a missing one. */
+  async get(scope: TenantScope, id: string): Promise<WorkflowView> {
+    const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(id), scope.tenant]);
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${id}`, { workflowId: id });
     return toView(row);
   }
 
   /** Newest first; the cursor is the (created_at, id) of the last item seen, whatever the filters. */
-  async list(filter: ListFilter): Promise<Page<ListedWorkflow>> {
+  async list(scope: TenantScope, filter: ListFilter): Promise<Page<ListedWorkflow>> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
+    where.push(`w.tenant = ${param(scope.tenant)}`);
     if (filter.type) where.push(`w.type = ${param(filter.type)}`);
     if (filter.status) where.push(`w.status = ${param(filter.status)}`);
     if (filter.state) where.push(`${param(filter.state)} = ANY(w.state_paths)`);
@@ -149,7 +153,7 @@ export class WorkflowQueries {
                      ORDER BY r.created_at) FROM (${retrying}) r) AS retrying_activities`);
     }
     if (filter.cursor) {
-      const [at, id] = decodeCursor(filter.cursor);
+      const { at, id } = workflowCursor.decode(filter.cursor);
       where.push(`(w.created_at, w.id) < (${param(at)}::timestamptz, ${param(id)})`);
     }
     const rows = await query<InstanceRow & { overdue_states?: any[] | null; retrying_activities?: any[] | null }>(
@@ -166,7 +170,7 @@ export class WorkflowQueries {
         ...(filter.overdue ? { overdue: (row.overdue_states ?? []).map(toOverdueState) } : {}),
         ...(filter.retrying ? { retrying: (row.retrying_activities ?? []).map(toRetrying) } : {}),
       })),
-      nextCursor: rows.length > filter.limit && last ? encodeCursor(new Date(last.created_at), last.id) : null,
+      nextCursor: rows.length > filter.limit && last ? workflowCursor.encode(new Date(last.created_at), last.id) : null,
     };
   }
 
@@ -195,9 +199,9 @@ export class WorkflowQueries {
     return rows.map((r) => ({ type: r.type, activity: r.activity, count: Number(r.count) }));
   }
 
-  async history(id: string): Promise<HistoryEntry[]> {
-    await this.get(id);
-    const rows = await query<any>(this.db, 'SELECT * FROM workflow_history WHERE workflow_id = $1 ORDER BY seq', [id]);
+  async history(scope: TenantScope, id: string): Promise<HistoryEntry[]> {
+    await this.get(scope, id);
+    const rows = await query<any>(this.db, 'SELECT * FROM workflow_history WHERE workflow_id = $1 ORDER BY seq', [scope.workflowKey(id)]);
     return rows.map((r) => ({
       seq: r.seq,
       recordedAt: new Date(r.recorded_at).toISOString(),
@@ -223,20 +227,4 @@ function toOverdueState(o: any): OverdueState {
 
 function toRetrying(r: any): RetryingActivity {
   return { activityId: r.activityId, activity: r.activity, attempts: Number(r.attempts), since: new Date(r.since).toISOString(), lastError: r.lastError ?? null };
-}
-
-function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through to the validation error
-  }
-  throw new DomainError('validation_failed', 'the cursor is not one this API returned', { errors: [{ field: 'cursor', message: 'malformed cursor' }] });
 }

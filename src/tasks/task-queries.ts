@@ -1,6 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { taskCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
 import { query } from '../engine/sql';
+import { publicId } from '../engine/tenancy';
+import type { TenantScope } from '../auth/tenant-scope';
 
 export interface TaskView {
   id: string;
@@ -40,7 +43,7 @@ export interface TaskFilter {
 
 const toView = (r: any): TaskView => ({
   id: r.id,
-  workflowId: r.workflow_id,
+  workflowId: publicId(r.workflow_id),
   workflowType: r.workflow_type,
   stateId: r.state_id,
   title: r.title,
@@ -65,8 +68,8 @@ const toView = (r: any): TaskView => ({
 export class TaskQueries {
   constructor(private readonly db: DataSource) {}
 
-  async get(id: string, visibleToGroups?: string[]): Promise<TaskView> {
-    const [row] = await query(this.db, 'SELECT * FROM human_task WHERE id = $1', [id]);
+  async get(scope: TenantScope, id: string, visibleToGroups?: string[]): Promise<TaskView> {
+    const [row] = await query(this.db, 'SELECT * FROM human_task WHERE id = $1 AND tenant = $2', [id, scope.tenant]);
     // A task of other groups is as good as absent to a reviewer: no leak of its existence.
     if (!row || (visibleToGroups && !row.candidate_groups.some((g: string) => visibleToGroups.includes(g)))) {
       throw new DomainError('task_not_found', `no task ${id}`, { taskId: id });
@@ -74,22 +77,23 @@ export class TaskQueries {
     return toView(row);
   }
 
-  async list(f: TaskFilter): Promise<{ items: TaskView[]; nextCursor: string | null }> {
+  async list(scope: TenantScope, f: TaskFilter): Promise<{ items: TaskView[]; nextCursor: string | null }> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown) => {
       params.push(value);
       where.push(sql.replaceAll('?', `$${params.length}`));
     };
+    add('tenant = ?', scope.tenant);
     if (f.group) add('? = ANY(candidate_groups)', f.group);
     if (f.visibleToGroups) add('candidate_groups && ?::text[]', f.visibleToGroups);
     if (f.assignee) add('claimed_by = ?', f.assignee);
     if (f.status) add('status = ?', f.status);
-    if (f.workflow) add('workflow_id = ?', f.workflow);
+    if (f.workflow) add('workflow_id = ?', scope.workflowKey(f.workflow));
     if (f.type) add('workflow_type = ?', f.type);
     if (f.overdue !== undefined) add(`(status = 'open' AND (overdue OR due_at < now())) = ?`, f.overdue);
     if (f.cursor) {
-      const [at, id] = JSON.parse(Buffer.from(f.cursor, 'base64url').toString('utf8')) as [string, string];
+      const { at, id } = taskCursor.decode(f.cursor);
       params.push(at, id);
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
@@ -97,7 +101,7 @@ export class TaskQueries {
     const rows = await query(this.db, `SELECT * FROM human_task ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
     const items = rows.slice(0, f.limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > f.limit && last ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url') : null;
+    const nextCursor = rows.length > f.limit && last ? taskCursor.encode(new Date(last.created_at), last.id) : null;
     return { items: items.map(toView), nextCursor };
   }
 }

@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { Roles } from '../auth/roles.decorator';
 import { requestPrincipal } from '../auth/request-principal';
-import type { Principal } from '../auth/principal';
+import { isAdmin, type Principal } from '../auth/principal';
+import { scopeOf, type TenantScope } from '../auth/tenant-scope';
 import type { TaskService, TaskWorker } from '../engine/task-service';
 import { actorOf } from '../api/request-actor';
 import { parseOrThrow } from '../api/validation';
@@ -27,13 +28,13 @@ const listSchema = z.strictObject({
 const completeSchema = z.strictObject({ decision: z.string().min(1), data: z.record(z.string(), z.unknown()).optional() });
 const reassignSchema = z.strictObject({ assignee: z.string().min(1).nullable() });
 
-function worker(p: Principal): TaskWorker {
-  return { id: p.id, groups: p.groups, isAdmin: p.roles.includes('admin') };
+function worker(p: Principal, scope: TenantScope): TaskWorker {
+  return { id: p.id, groups: p.groups, isAdmin: isAdmin(p), tenant: scope.tenant };
 }
 
-/** Reviewers see their groups' tasks; operators, auditors and admins see all. */
+/** Reviewers see their groups' tasks; operators, auditors and admins see all of their tenant's. */
 function visibleGroups(p: Principal): string[] | undefined {
-  return p.roles.some((r) => r === 'admin' || r === 'operator' || r === 'auditor') ? undefined : p.groups;
+  return isAdmin(p) || p.roles.some((r) => r === 'operator' || r === 'auditor') ? undefined : p.groups;
 }
 
 @ApiTags('tasks')
@@ -49,12 +50,12 @@ export class TasksController {
   @ApiOperation({ summary: 'The task inbox: filters group, assignee, status, workflow, type, overdue; cursor pagination' })
   list(@Query() q: unknown, @Req() req: Request) {
     const principal = requestPrincipal(req)!;
-    return this.queries.list({ ...parseOrThrow(listSchema, q), visibleToGroups: visibleGroups(principal) });
+    return this.queries.list(scopeOf(req), { ...parseOrThrow(listSchema, q), visibleToGroups: visibleGroups(principal) });
   }
 
   @Get(':id')
   get(@Param('id') id: string, @Req() req: Request) {
-    return this.queries.get(parseOrThrow(taskId, id, 'id'), visibleGroups(requestPrincipal(req)!));
+    return this.queries.get(scopeOf(req), parseOrThrow(taskId, id, 'id'), visibleGroups(requestPrincipal(req)!));
   }
 
   @Post(':id/claim')
@@ -62,8 +63,8 @@ export class TasksController {
   @Roles('reviewer')
   async claim(@Param('id') id: string, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
-    await this.tasks.claim(tid, worker(requestPrincipal(req)!), actorOf(req));
-    return this.queries.get(tid);
+    await this.tasks.claim(tid, worker(requestPrincipal(req)!, scopeOf(req)), actorOf(req));
+    return this.queries.get(scopeOf(req), tid);
   }
 
   @Post(':id/unclaim')
@@ -71,8 +72,8 @@ export class TasksController {
   @Roles('reviewer')
   async unclaim(@Param('id') id: string, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
-    await this.tasks.unclaim(tid, worker(requestPrincipal(req)!), actorOf(req));
-    return this.queries.get(tid);
+    await this.tasks.unclaim(tid, worker(requestPrincipal(req)!, scopeOf(req)), actorOf(req));
+    return this.queries.get(scopeOf(req), tid);
   }
 
   @Post(':id/complete')
@@ -83,8 +84,8 @@ export class TasksController {
   async complete(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
     const { decision, data } = parseOrThrow(completeSchema, body);
-    await this.tasks.complete(tid, decision, data ?? {}, worker(requestPrincipal(req)!), actorOf(req));
-    return this.queries.get(tid);
+    await this.tasks.complete(tid, decision, data ?? {}, worker(requestPrincipal(req)!, scopeOf(req)), actorOf(req));
+    return this.queries.get(scopeOf(req), tid);
   }
 
   @Post(':id/reassign')
@@ -92,7 +93,7 @@ export class TasksController {
   @Roles('admin')
   async reassign(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
-    await this.tasks.reassign(tid, parseOrThrow(reassignSchema, body).assignee, actorOf(req));
-    return this.queries.get(tid);
+    await this.tasks.reassign(tid, scopeOf(req).tenant, parseOrThrow(reassignSchema, body).assignee, actorOf(req));
+    return this.queries.get(scopeOf(req), tid);
   }
 }

@@ -85,7 +85,7 @@ test('roles: a reviewer cannot start, signal or cancel; an auditor reads history
 
   const mint = await operator('POST', '/v1/admin/api-keys', { principal: { id: 'escalated', displayName: 'x', roles: ['admin'] } });
   expect(mint.status).toBe(403);
-  expect(mint.body).toMatchObject({ type: expect.stringMatching(/\/forbidden$/), requiredRoles: ['admin'] });
+  expect(mint.body).toMatchObject({ type: expect.stringMatching(/\/forbidden$/), requiredRoles: ['admin', 'platform-admin'] });
   expect((await operator('GET', '/v1/admin/principals')).status).toBe(403);
   expect((await api.request('GET', '/v1/admin/principals?limit=200')).body.items.map((p: any) => p.id)).not.toContain('escalated');
 });

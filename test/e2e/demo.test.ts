@@ -21,6 +21,7 @@ test('the demo drives a quarter-scale mix to its ends against the real app, with
   const reviewerKeys = [
     await api.createKey({ id: 'demo-reviewer-1', roles: ['reviewer'], groups: ['underwriters', 'fraud-analysts'] }),
     await api.createKey({ id: 'demo-reviewer-2', roles: ['reviewer'], groups: ['underwriters', 'compliance'] }),
+    await api.createKey({ id: 'demo-reviewer-3', roles: ['reviewer'], groups: ['underwriters'] }),
   ];
   // Usually done in 20-40 s; a payment whose validation draws several bank faults in a row
   // backs off for up to 55 s before it fails (ten attempts), so the bound leaves room for that.

@@ -37,7 +37,7 @@ const prefix = testPrefix('scaleout');
 beforeAll(async () => {
   db = await createTestDatabase('scaleout');
   const port = await freePort();
-  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false', METRICS_PORT: '0', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey };
+  const env = { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, PORT: String(port), ACTIVITY_CONCURRENCY: '2', SWEEP_INTERVAL_MS: '1000', SANDBOX: 'false', METRICS_PORT: '0', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey, RATE_LIMIT: 'false' };
   startRole('api', env);
   startRole('worker', env);
   startRole('worker', env);

@@ -65,7 +65,7 @@ test('the whole loan path: an underwriter task, a second approver, the offer acc
   const second = await openTask(as['uw-2'], 'loan-tasks');
   const same = await as['uw-1']('POST', `/v1/tasks/${second.id}/complete`, { decision: 'approve' });
   expect(same.status).toBe(403);
-  expect(same.body).toMatchObject({ type: expect.stringMatching(/four-eyes-violation$/), detail: expect.stringMatching(/first approver/) });
+  expect(same.body).toMatchObject({ type: expect.stringMatching(/four-eyes-violation$/), detail: expect.stringMatching(/already decided a task in this workflow tree/) });
   expect((await as['uw-2']('POST', `/v1/tasks/${second.id}/complete`, { decision: 'approve', data: { note: 'agreed' } })).status).toBe(200);
 
   await until('loan-tasks', (w) => w.state === 'awaitingAcceptance', 'offer');

@@ -32,6 +32,7 @@ test('a first start in development creates the sample principals, prints their k
     ['ops-1', ['operator'], []],
     ['reviewer-1', ['reviewer'], ['fraud-analysts', 'underwriters']],
     ['reviewer-2', ['reviewer'], ['compliance', 'underwriters']],
+    ['reviewer-3', ['reviewer'], ['underwriters']],
     ['auditor-1', ['auditor'], []],
   ]);
   for (const i of issued) expect(await keys.resolve(i.key)).toEqual(i.principal);
@@ -55,7 +56,7 @@ test('no sample principals outside development, nor when the bootstrap admin is 
   const { o, out } = options({ adminKey });
   expect(await bootstrapPrincipals(keys, o)).toEqual([]);
   expect(out).toEqual([]);
-  expect(await keys.resolve(adminKey)).toMatchObject({ id: 'admin', roles: ['operator', 'reviewer', 'auditor', 'admin'] });
+  expect(await keys.resolve(adminKey)).toMatchObject({ id: 'admin', roles: ['operator', 'reviewer', 'auditor', 'admin', 'platform-admin'] });
   expect((await db.dataSource.query('SELECT id FROM principal')).map((r: { id: string }) => r.id)).toEqual(['admin']);
 });
 

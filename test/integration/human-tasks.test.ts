@@ -1,4 +1,4 @@
-import { reviewed } from '../support/test-definitions';
+import { reviewed, reviewedTree } from '../support/test-definitions';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/env';
 import { TaskService } from '../../src/engine/task-service';
@@ -6,11 +6,11 @@ import { query } from '../../src/engine/sql';
 
 let h: Harness;
 let tasks: TaskService;
-const as = (id: string, groups = ['underwriters']) => ({ who: { id, groups, isAdmin: false }, actor: { actor: `principal:${id}` } });
+const as = (id: string, groups = ['underwriters']) => ({ who: { id, groups, isAdmin: false, tenant: 'default' }, actor: { actor: `principal:${id}` } });
 const STARTER = { actor: 'principal:ops-1' };
 
 beforeAll(async () => {
-  h = await startHarness('tasks', [reviewed]);
+  h = await startHarness('tasks', [reviewed, reviewedTree]);
   tasks = new TaskService(h.db.dataSource, h.runtime.engine);
 });
 afterAll(() => h.close());
@@ -36,7 +36,7 @@ test('entering a state opens its task; completing it delivers the decision; a se
   const done = await h.get('rev-1');
   expect(done).toMatchObject({ status: 'completed', state: 'approved', output: { reviewer: 'reviewer-1', secondReviewer: 'reviewer-2' } });
   const history = await h.history('rev-1');
-  expect(history.find((r) => r.kind === 'task.refused')).toMatchObject({ outcome: 'rejected', actor: 'principal:reviewer-1', reason: expect.stringMatching(/second approval/) });
+  expect(history.find((r) => r.kind === 'task.refused')).toMatchObject({ outcome: 'rejected', actor: 'principal:reviewer-1', reason: expect.stringMatching(/already decided a task in this workflow tree/) });
   expect(history.filter((r) => r.kind === 'task.completed').map((r) => r.actor)).toEqual(['principal:reviewer-1', 'principal:reviewer-2']);
 });
 
@@ -93,4 +93,28 @@ test('100 concurrent completions of one task produce exactly one decision', asyn
   const history = await h.history('rev-5');
   expect(history.filter((r) => r.kind === 'task.completed')).toHaveLength(1);
   expect(history.filter((r) => r.kind === 'event.received' && r.outcome === 'accepted')).toHaveLength(1);
+});
+
+test('four-eyes holds over the workflow tree: whoever decided in the parent may not decide in the child, nor the root\'s initiator', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed-tree', workflowId: 'tree-1', input: {} }, { actor: 'principal:maker' });
+  const sponsor = await openTask('tree-1', 'tree.sponsoring');
+  const maker = as('maker');
+  await expect(tasks.complete(sponsor, 'approve', {}, maker.who, maker.actor)).rejects.toMatchObject({ code: 'four_eyes_violation', message: expect.stringMatching(/they started/) });
+  const r1 = as('reviewer-1');
+  await tasks.complete(sponsor, 'approve', {}, r1.who, r1.actor);
+  const child = 'tree-1:review:1';
+  const review = await openTask(child, 'tasks.review');
+  // The initiator of the root, though the child was started by the engine.
+  await expect(tasks.complete(review, 'approve', { note: 'x' }, maker.who, maker.actor)).rejects.toMatchObject({ message: expect.stringMatching(/workflow tree they started/) });
+  // The parent's sponsor, in the child.
+  await expect(tasks.complete(review, 'approve', { note: 'x' }, r1.who, r1.actor)).rejects.toMatchObject({ code: 'four_eyes_violation', message: expect.stringMatching(/already decided a task in this workflow tree/) });
+  const r2 = as('reviewer-2');
+  await tasks.complete(review, 'approve', { note: 'fine' }, r2.who, r2.actor);
+  const second = await openTask(child, 'tasks.secondReview');
+  for (const who of [r1, r2]) await expect(tasks.complete(second, 'approve', {}, who.who, who.actor)).rejects.toMatchObject({ code: 'four_eyes_violation' });
+  const r3 = as('reviewer-3');
+  await tasks.complete(second, 'approve', {}, r3.who, r3.actor);
+  await waitFor(async () => ((await h.get('tree-1')).status === 'completed' ? true : undefined), 'the tree to complete');
+  const refused = (await h.history(child)).filter((r) => r.kind === 'task.refused').map((r) => r.actor);
+  expect(refused).toEqual(['principal:maker', 'principal:reviewer-1', 'principal:reviewer-1', 'principal:reviewer-2']);
 });

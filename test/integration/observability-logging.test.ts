@@ -4,6 +4,7 @@ import express from 'express';
 import { accessLogMiddleware, requestIdMiddleware } from '../../src/observability/http-logging';
 import { engineLog, loggersFor } from '../../src/observability/loggers';
 import { PinoNestLogger } from '../../src/observability/nest-logger';
+import { attachKey, attachPrincipal } from '../../src/auth/request-principal';
 
 function memory() {
   const lines: any[] = [];
@@ -81,4 +82,40 @@ test('a request without a usable id gets a fresh one', async () => {
   } finally {
     server.close();
   }
+});
+
+test('the access line of a 401 names the presented key by its prefix, of a 403 the principal and tenant', async () => {
+  const out = memory();
+  const loggers = loggersFor({ LOG_LEVEL: 'info' }, out.stream);
+  const app = express();
+  app.use(requestIdMiddleware());
+  app.use(accessLogMiddleware(loggers.access));
+  // As the authentication middleware leaves it: the presented key's prefix, no principal.
+  app.get('/v1/unknown-key', (req, res) => {
+    attachKey(req, { prefix: 'stk_gues' });
+    res.status(401).end();
+  });
+  app.get('/v1/refused', (req, res) => {
+    attachPrincipal(req, { id: 'ops-9', displayName: 'Ops', roles: ['operator'], groups: [], tenant: 'acme' });
+    res.status(403).end();
+  });
+  app.get('/v1/fine', (req, res) => {
+    attachPrincipal(req, { id: 'ops-9', displayName: 'Ops', roles: ['operator'], groups: [], tenant: 'acme' });
+    res.status(200).end();
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const headers = { authorization: 'Bearer stk_guessedguessedguessedguessedguessedguessed1' };
+    for (const path of ['/v1/unknown-key', '/v1/refused', '/v1/fine']) await fetch(`${url}${path}`, { headers });
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    server.close();
+  }
+  const line = (path: string) => out.lines.find((l) => l.req?.path === path);
+  expect(line('/v1/unknown-key')).toMatchObject({ res: { statusCode: 401 }, keyPrefix: 'stk_gues' });
+  expect(line('/v1/refused')).toMatchObject({ res: { statusCode: 403 }, principal: 'ops-9', tenant: 'acme' });
+  expect(line('/v1/fine')).not.toHaveProperty('principal');
+  expect(JSON.stringify(out.lines)).not.toContain('stk_guessedguessed');
 });

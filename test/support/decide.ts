@@ -26,7 +26,7 @@ export async function signalOrDecide(h: Harness, workflowId: string, event: Even
     const field = spec.principalField ?? 'decidedBy';
     const { type: _type, [field]: named, ...data } = event as EventObject & Record<string, unknown>;
     const reviewer = typeof named === 'string' && named ? named : `reviewer-${++reviewers}`;
-    await new TaskService(h.db.dataSource, h.runtime.engine).complete(task.id, decision, data, { id: reviewer, groups: task.candidate_groups, isAdmin: false }, { actor: `principal:${reviewer}` });
+    await new TaskService(h.db.dataSource, h.runtime.engine).complete(task.id, decision, data, { id: reviewer, groups: task.candidate_groups, isAdmin: false, tenant: 'default' }, { actor: `principal:${reviewer}` });
     return;
   }
   await h.runtime.engine.signal(workflowId, event, actor);

@@ -42,7 +42,8 @@ export async function startHttpApp(label: string, extra: readonly WorkflowDefini
   const db = await createTestDatabase(label);
   const prefix = testPrefix(label);
   const adminKey = `stk_${randomBytes(32).toString('base64url')}`;
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20', SANDBOX: 'false', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey, ...env });
+  // Rate limits off unless a test sets RATE_LIMIT: the other tests burst far past them on purpose.
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '500', PORT: '0', DATABASE_POOL_SIZE: '20', SANDBOX: 'false', STATERA_BOOTSTRAP_ADMIN_KEY: adminKey, RATE_LIMIT: 'false', ...env });
   const app = await createHttpApp(config, [...(options.definitions ?? loadDefinitions(config.PARTNERS_URL)), ...extra], ['error']);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

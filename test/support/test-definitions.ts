@@ -241,7 +241,8 @@ export const counter = defineWorkflow({
   version: 1,
   machine: counterMachine,
   input: z.object({ limit: z.number().int() }),
-  events: { 'counter.incremented': z.object({}) },
+  // Payloads are strict: the audit and hash-chain tests send a note and odd JSON values along.
+  events: { 'counter.incremented': z.object({ note: z.string().optional(), big: z.number().optional(), nested: z.unknown().optional() }) },
   exampleInput: { limit: 10 },
 });
 
@@ -401,7 +402,7 @@ const reviewMachine = setup({
           candidateGroups: ['underwriters'],
           decisions: { approve: 'secondReview.approved', decline: 'secondReview.declined' },
           principalField: 'reviewer',
-          fourEyes: { distinctFrom: ['tasks.review'] },
+          fourEyes: { distinctFromEarlierDecisions: true },
         }),
       },
       on: {
@@ -416,3 +417,31 @@ const reviewMachine = setup({
 });
 
 export const reviewed = defineWorkflow({ type: 'test-reviewed', version: 1, machine: reviewMachine, input: z.object({}), exampleInput: {} });
+
+// --- four-eyes over a workflow tree: a task in the parent, then the review machine as a child ---
+const treeMachine = setup({
+  types: { context: {} as { sponsor?: string } },
+  actors: { review: reviewMachine },
+}).createMachine({
+  id: 'tree',
+  initial: 'sponsoring',
+  context: {},
+  states: {
+    sponsoring: {
+      meta: {
+        task: humanTask({
+          title: 'Sponsor the application',
+          candidateGroups: ['underwriters'],
+          decisions: { approve: 'sponsor.approved' },
+          principalField: 'reviewer',
+          fourEyes: { excludeInitiator: true, distinctFromEarlierDecisions: true },
+        }),
+      },
+      on: { 'sponsor.approved': { target: 'reviewing', actions: assign({ sponsor: ({ event }) => (event as unknown as { reviewer: string }).reviewer }) } },
+    },
+    reviewing: { invoke: { id: 'review', src: 'review', onDone: 'done' } },
+    done: { type: 'final' },
+  },
+});
+
+export const reviewedTree = defineWorkflow({ type: 'test-reviewed-tree', version: 1, machine: treeMachine, input: z.object({}), exampleInput: {} });

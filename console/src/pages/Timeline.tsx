@@ -1,6 +1,7 @@
 import { api, enc } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { formatTime, stateLabel } from '../components/Status';
+import { hasRole, useMe } from '../me';
 import { usePoll } from '../poll';
 
 interface HistoryEntry {
@@ -24,8 +25,12 @@ interface VerifyReport {
 
 /** The recorded facts as a timeline, with whether the hash chain still verifies (operators and auditors). */
 export function Timeline({ id, version }: { id: string; version: number | undefined }) {
-  const history = usePoll(() => api<{ items: HistoryEntry[] }>(`/v1/workflows/${enc(id)}/history`), [id, version], undefined, [id]);
-  const audit = usePoll(() => api<VerifyReport>(`/v1/audit/verify?workflowId=${enc(id)}`), [id, version], null, [id]);
+  // Only operators and auditors read the history, only auditors verify it: a page does not ask to be refused (each refusal is recorded).
+  const me = useMe();
+  const reader = hasRole(me, 'operator', 'auditor');
+  const auditor = hasRole(me, 'auditor');
+  const history = usePoll(async () => (reader ? api<{ items: HistoryEntry[] }>(`/v1/workflows/${enc(id)}/history`) : { items: [] }), [id, version, reader], undefined, [id]);
+  const audit = usePoll(async () => (auditor ? api<VerifyReport>(`/v1/audit/verify?workflowId=${enc(id)}`) : null), [id, version, auditor], null, [id]);
   const report = audit.data;
 
   return (
@@ -46,8 +51,10 @@ export function Timeline({ id, version }: { id: string; version: number | undefi
               audit chain: {audit.problem.title}
               {audit.problem.detail ? ` — ${audit.problem.detail}` : ''}
             </span>
-          ) : (
+          ) : auditor ? (
             <span className="muted small">verifying…</span>
+          ) : (
+            <span className="muted small">audit chain: verified by auditors</span>
           )}
         </div>
       </div>

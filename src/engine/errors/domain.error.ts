@@ -2,6 +2,7 @@
 export type DomainErrorCode =
   | 'validation_failed'
   | 'definition_not_found'
+  | 'not_found'
   | 'workflow_not_found'
   | 'workflow_id_conflict'
   | 'event_not_accepted'
@@ -17,6 +18,7 @@ export type DomainErrorCode =
   | 'idempotency_key_reused'
   | 'definition_invalid'
   | 'unauthenticated'
+  | 'rate_limited'
   | 'forbidden';
 
 export interface FieldError {
