@@ -16,8 +16,12 @@ export class Tenancy1764800000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`UPDATE workflow_instance SET tenant = 'default' WHERE tenant <> 'default'`);
-    await q.query(`CREATE INDEX workflow_instance_tenant_list ON workflow_instance (tenant, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX workflow_instance_tenant_type_status ON workflow_instance (tenant, type, status, created_at DESC)`);
+    // Every list is one tenant's now: the list indexes lead with the tenant. They replace the
+    // old ones rather than join them, so a step's row update maintains no more indexes than before.
+    await q.query(`DROP INDEX workflow_instance_list`);
+    await q.query(`DROP INDEX workflow_instance_type_status`);
+    await q.query(`CREATE INDEX workflow_instance_list ON workflow_instance (tenant, created_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX workflow_instance_type_status ON workflow_instance (tenant, type, status, created_at DESC)`);
 
     await q.query(`ALTER TABLE principal DROP CONSTRAINT principal_roles_check`);
     await q.query(`ALTER TABLE principal ADD CONSTRAINT principal_roles_check CHECK (cardinality(roles) > 0 AND roles <@ ARRAY['operator', 'reviewer', 'auditor', 'admin', 'platform-admin'])`);
@@ -33,7 +37,8 @@ export class Tenancy1764800000000 implements MigrationInterface {
 
     await q.query(`ALTER TABLE human_task ADD COLUMN tenant text NOT NULL DEFAULT 'default'`);
     await q.query(`UPDATE human_task t SET tenant = w.tenant FROM workflow_instance w WHERE w.id = t.workflow_id AND t.tenant <> w.tenant`);
-    await q.query(`CREATE INDEX human_task_tenant_list ON human_task (tenant, created_at DESC, id DESC)`);
+    await q.query(`DROP INDEX human_task_list`);
+    await q.query(`CREATE INDEX human_task_list ON human_task (tenant, created_at DESC, id DESC)`);
 
     await q.query(`
       CREATE TABLE security_event (
@@ -65,14 +70,17 @@ export class Tenancy1764800000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE IF EXISTS security_event');
-    await q.query('DROP INDEX IF EXISTS human_task_tenant_list');
+    await q.query('DROP INDEX IF EXISTS human_task_list');
+    await q.query('CREATE INDEX human_task_list ON human_task (created_at DESC, id DESC)');
     await q.query('ALTER TABLE human_task DROP COLUMN tenant');
     await q.query('ALTER TABLE api_key DROP CONSTRAINT api_key_principal_fkey');
     await q.query('ALTER TABLE principal DROP CONSTRAINT principal_pkey');
     await q.query('ALTER TABLE principal ADD PRIMARY KEY (id)');
     await q.query('ALTER TABLE api_key ADD CONSTRAINT api_key_principal_id_fkey FOREIGN KEY (principal_id) REFERENCES principal (id)');
     await q.query('ALTER TABLE api_key DROP COLUMN principal_tenant');
-    await q.query('DROP INDEX IF EXISTS workflow_instance_tenant_list');
-    await q.query('DROP INDEX IF EXISTS workflow_instance_tenant_type_status');
+    await q.query('DROP INDEX IF EXISTS workflow_instance_list');
+    await q.query('DROP INDEX IF EXISTS workflow_instance_type_status');
+    await q.query('CREATE INDEX workflow_instance_list ON workflow_instance (created_at DESC, id DESC)');
+    await q.query('CREATE INDEX workflow_instance_type_status ON workflow_instance (type, status, created_at DESC)');
   }
 }
