@@ -55,7 +55,8 @@ export function toProblem(err: unknown): Problem {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    if (status === 404) return problemOf('not_found', err.message);
+    // Nest's own message ("Cannot GET /path?query") echoes the URL, query included: never shown, never recorded.
+    if (status === 404) return problemOf('not_found', 'no route matches this method and path');
     if (status === 413) return problemOf('payload_too_large');
     return problemOf('http_error', err.message, {}, status);
   }

@@ -33,10 +33,17 @@ export const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
 export const cancelSchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
 
 const queryFlag = z.enum(['true', 'false'], { message: 'true or false' }).transform((v) => v === 'true');
-const queryTimestamp = z.iso
+/**
+ * An ISO 8601 timestamp PostgreSQL reads: the format allows year 0000 and offsets up to ±23:59,
+ * but timestamptz takes neither (its offsets stop at ±15:59).
+ */
+export const queryTimestamp = z.iso
   .datetime({ offset: true, message: 'an ISO 8601 timestamp with a time zone, e.g. 2026-01-31T09:00:00Z' })
-  // The format allows year 0000, which PostgreSQL's timestamptz does not read.
-  .refine((v) => !v.startsWith('0000'), 'a year from 0001 to 9999');
+  .refine((v) => !v.startsWith('0000'), 'a year from 0001 to 9999')
+  .refine((v) => {
+    const offset = /([+-])(\d{2}):?(\d{2})$/.exec(v);
+    return !offset || Number(offset[2]) <= 15;
+  }, 'a time zone offset within ±15:59');
 
 export const listQuerySchema = z.strictObject({
   type: z.string().optional(),

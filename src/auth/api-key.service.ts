@@ -127,11 +127,17 @@ export class ApiKeyService {
   async ensureBootstrapKey(principal: Principal, key: string): Promise<void> {
     const hash = hashApiKey(key);
     await inTransaction(this.db, async (tx) => {
+      const before = await tx.one<{ roles: Role[] }>('SELECT roles FROM principal WHERE tenant = $1 AND id = $2 FOR UPDATE', [principal.tenant, principal.id]);
       await tx.rows(
         `INSERT INTO principal (id, display_name, roles, groups, tenant) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant, id) DO UPDATE SET roles = EXCLUDED.roles`,
         [principal.id, principal.displayName, principal.roles, principal.groups, principal.tenant],
       );
+      // Raising an existing principal's roles must not raise the keys someone else gave it: a
+      // tenant admin who planted the bootstrap principal's id must not become a platform admin.
+      if (before && principal.roles.some((r) => !before.roles.includes(r))) {
+        await tx.rows(`UPDATE api_key SET revoked_at = now() WHERE principal_tenant = $1 AND principal_id = $2 AND source <> 'bootstrap' AND revoked_at IS NULL`, [principal.tenant, principal.id]);
+      }
       await tx.rows(
         `UPDATE api_key SET revoked_at = now() WHERE principal_tenant = $1 AND principal_id = $2 AND source = 'bootstrap' AND key_hash <> $3 AND revoked_at IS NULL`,
         [principal.tenant, principal.id, hash],
@@ -171,12 +177,18 @@ export class ApiKeyService {
 
   /**
    * Revokes at once in this process; other processes stop accepting it within KEY_CACHE_TTL_MS.
-   * Undefined when there is no such key in `tenant` (any tenant's, for null: a platform admin).
+   * Undefined when there is no such key in `tenant` that a tenant admin may revoke (any key, for
+   * null: a platform admin).
    */
   async revoke(keyId: string, tenant: string | null): Promise<(KeyListing & { principalId: string; tenant: string }) | undefined> {
+    // A tenant admin may not revoke what it may not grant: the keys of a platform admin, and the bootstrap key.
     const [row] = await query<{ id: string; principal_id: string; principal_tenant: string; key_prefix: string; source: KeySource; created_at: Date; revoked_at: Date; key_hash: string }>(
       this.db,
-      'UPDATE api_key SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2::text IS NULL OR principal_tenant = $2) RETURNING *',
+      `UPDATE api_key k SET revoked_at = coalesce(k.revoked_at, now())
+        WHERE k.id = $1
+          AND ($2::text IS NULL OR (k.principal_tenant = $2 AND k.source <> 'bootstrap'
+               AND NOT EXISTS (SELECT 1 FROM principal p WHERE p.tenant = k.principal_tenant AND p.id = k.principal_id AND 'platform-admin' = ANY(p.roles))))
+        RETURNING k.*`,
       [keyId, tenant],
     );
     if (!row) return undefined;

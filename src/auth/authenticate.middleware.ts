@@ -71,7 +71,8 @@ type Context = AuthenticateOptions & { held: number };
 async function authenticate(options: Context, req: Request, res: Response): Promise<boolean> {
   if (isOpenPath(req.path) || isConsoleRequest(req)) return true;
   const header = req.header('authorization');
-  if (header === undefined) return refuse(options, req, res, 401, 'no_credentials');
+  // No key at all counts against the address as a refused one does: unauthenticated requests are never free.
+  if (header === undefined) return refused(options, req, res, 'no_credentials');
   const key = BEARER.exec(header)?.[1];
   if (key === undefined) return refused(options, req, res, 'malformed_authorization');
   // Unknown and revoked keys, and strings that cannot be keys, get the same answer.

@@ -140,6 +140,14 @@ test('year 0 in createdAfter or createdBefore is refused naming the field; year 
   expect((await send('GET', '/v1/workflows?createdAfter=0001-01-01T00:00:00Z&createdBefore=9999-12-31T23:59:59Z')).status).toBe(200);
 });
 
+test('the audit routes take the same bounded timestamps: year 0 and offsets past ±15:59 are 400, not 500', async () => {
+  expectRefused(await send('GET', '/v1/audit/export?from=0000-01-01T00:00:00Z'), 'from');
+  expectRefused(await send('GET', '/v1/audit/export?to=9999-12-31T23:59:59-23:59'), 'to');
+  expectRefused(await send('GET', '/v1/audit/security-events?from=0000-01-01T00:00:00Z'), 'from');
+  expectRefused(await send('GET', '/v1/workflows?createdAfter=2026-01-01T00:00:00%2B16:00'), 'createdAfter');
+  expect((await send('GET', '/v1/audit/security-events?from=2026-01-01T00:00:00%2B15:59')).status).toBe(200);
+});
+
 test('a currency that is not ISO 4217 is refused on start naming the field', async () => {
   expectRefused(await send('POST', '/v1/workflows', { type: 'demo-transfer', input: input({ amount: { value: 1000, currency: 'ABC' } }) }), 'input.amount.currency');
   expectRefused(await send('POST', '/v1/workflows', { type: 'demo-transfer', input: input({ amount: { value: 1000, currency: 'XXX' } }) }), 'input.amount.currency');

@@ -129,7 +129,9 @@ test('refusals that belong to no workflow of the tenant go to the hash-chained s
   expect((await refusals('fr-sec')).filter((r) => JSON.stringify(r).includes('intruder'))).toEqual([]);
 
   // The refused read of the log just above is one more event.
-  expect((await as.aud('GET', '/v1/audit/security-events/verify')).body).toMatchObject({ verified: true, records: all.length + 1 });
+  // The chain is one for all tenants: only a platform admin verifies it (the refused read above, and this one, are two more events).
+  expect((await as.aud('GET', '/v1/audit/security-events/verify')).status).toBe(403);
+  expect((await api.request('GET', '/v1/audit/security-events/verify')).body).toMatchObject({ verified: true, records: all.length + 2 });
   // The database refuses to rewrite it, and a rewrite is detected.
   const db = new Client({ connectionString: api.db.url });
   await db.connect();
@@ -143,4 +145,29 @@ test('refusals that belong to no workflow of the tenant go to the hash-chained s
     await db.end();
   }
   expect((await api.request('GET', '/v1/audit/security-events/verify')).body).toMatchObject({ verified: false, firstFailure: { seq: 2, reason: 'hash mismatch' } });
+});
+
+test('a route that does not exist echoes nothing and writes nothing into a history; anonymous refusals are bounded per address', async () => {
+  await fraudReview('fr-noise', as.ops);
+  const forged = await as.aud('PUT', '/v1/workflows/fr-noise?note=APPROVED%20BY%20COMPLIANCE', { x: 1 });
+  expect(forged.status).toBe(404);
+  expect(JSON.stringify(forged.body)).not.toMatch(/APPROVED|note=/);
+  expect((await as.aud('POST', '/v1/workflows/fr-noise/approve?businessKey=IBAN-DE89')).status).toBe(404);
+  expect((await refusals('fr-noise')).filter((r) => r.kind === 'request.refused')).toEqual([]);
+  const logged = (await as.aud('GET', '/v1/audit/security-events?limit=200')).body.items.filter((e: any) => e.route.startsWith('/v1/workflows/fr-noise'));
+  expect(logged.map((e: any) => [e.method, e.route, e.reason])).toEqual([
+    ['PUT', '/v1/workflows/fr-noise', 'no route matches this method and path'],
+    ['POST', '/v1/workflows/fr-noise/approve', 'no route matches this method and path'],
+  ]);
+
+  const anonymous = async () => (await api.request('GET', '/v1/audit/security-events?limit=200&code=unauthenticated')).body.items.filter((e: any) => e.tenant === null).length;
+  const before = await anonymous();
+  const noKey = api.as(null);
+  for (let i = 0; i < 25; i++) expect((await noKey('GET', `/v1/${'x'.repeat(900)}`)).status).toBe(401);
+  const after = await anonymous();
+  // This process records 10 a minute per address (the earlier tests' count against the same window).
+  expect(after - before).toBeLessThanOrEqual(10);
+  expect(after).toBeGreaterThan(0);
+  const longest = Math.max(...(await api.request('GET', '/v1/audit/security-events?limit=200')).body.items.map((e: any) => e.route.length));
+  expect(longest).toBeLessThanOrEqual(201);
 });

@@ -204,6 +204,15 @@ test('a tenant admin manages only its own tenant; principal ids are a namespace 
   expect(listed.every((p: any) => p.tenant === 'globex')).toBe(true);
   expect((await B.adm('DELETE', `/v1/admin/api-keys/${secretKeyId}`)).status).toBe(404);
   expect((await A.ops('GET', '/v1/me')).status).toBe(200);
+  // A tenant admin may not revoke what it may not grant: a platform admin's key, or the bootstrap key.
+  const root = await api.request('POST', '/v1/admin/api-keys', { principal: { id: 'globex-root', displayName: 'root', roles: ['platform-admin'], tenant: 'globex' } });
+  expect(root.status).toBe(201);
+  expect((await B.adm('DELETE', `/v1/admin/api-keys/${root.body.keyId}`)).status).toBe(404);
+  expect((await api.as(root.body.key)('GET', '/v1/me')).status).toBe(200);
+  const defaultAdmin = api.as((await api.request('POST', '/v1/admin/api-keys', { principal: { id: 'default-adm', displayName: 'x', roles: ['admin'] } })).body.key);
+  const bootstrapKey = (await defaultAdmin('GET', '/v1/admin/principals')).body.items.find((p: any) => p.id === 'admin').keys.find((k: any) => k.source === 'bootstrap');
+  expect((await defaultAdmin('DELETE', `/v1/admin/api-keys/${bootstrapKey.id}`)).status).toBe(404);
+  expect((await api.request('GET', '/v1/me')).status).toBe(200);
 });
 
 test('a platform admin reads another tenant only when it names it, and acts there never', async () => {

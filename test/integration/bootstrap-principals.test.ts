@@ -74,3 +74,18 @@ test('a rotated bootstrap admin key retires the previous one; a revoked one stop
 
   await expect(bootstrapPrincipals(keys, options({ adminKey: first, samples: false }).o)).rejects.toThrow(/^invalid configuration: STATERA_BOOTSTRAP_ADMIN_KEY has been revoked/);
 });
+
+test('a key planted on the bootstrap principal before its roles are raised is revoked with the raise', async () => {
+  const keys = new ApiKeyService(db.dataSource, 0);
+  // A tenant admin of `default` makes a principal with the bootstrap admin's id, and keeps its key.
+  const planted = await keys.issue({ id: 'admin', displayName: 'Administrator', roles: ['admin'], groups: [], tenant: 'default' });
+  expect((await keys.resolve(planted.key))?.roles).toEqual(['admin']);
+  const adminKey = generateApiKey();
+  await bootstrapPrincipals(keys, options({ adminKey, samples: false }).o);
+  expect(await keys.resolve(planted.key)).toBeUndefined();
+  expect((await keys.resolve(adminKey))?.roles).toContain('platform-admin');
+  // A restart with the same key raises nothing: a key issued since by a platform admin stays.
+  const later = await keys.issue({ id: 'admin', displayName: 'Administrator', roles: ['operator', 'reviewer', 'auditor', 'admin', 'platform-admin'], groups: [], tenant: 'default' });
+  await bootstrapPrincipals(keys, options({ adminKey, samples: false }).o);
+  expect(await keys.resolve(later.key)).toBeDefined();
+});
