@@ -28,7 +28,10 @@ export const startWorkflowSchema = z.strictObject({
   input: z.unknown().refine((v) => v !== undefined, 'input is required'),
 });
 
-export const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
+/** An event type is a name (`review.approved`), never free text: it is echoed in refusals and recorded in the history. */
+export const eventSchema = z.looseObject({
+  type: z.string().regex(/^[A-Za-z][A-Za-z0-9._:-]{0,199}$/, 'a dotted event name: letters, digits, ".", "_", ":" and "-", at most 200, starting with a letter'),
+});
 
 export const cancelSchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
 

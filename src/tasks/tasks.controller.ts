@@ -16,8 +16,8 @@ export const TASK_QUERIES = Symbol('TaskQueries');
 
 const taskId = z.string().uuid('not a task id');
 const listSchema = z.strictObject({
-  group: z.string().optional(),
-  assignee: z.string().optional(),
+  group: z.string().max(200).optional(),
+  assignee: z.string().max(200).optional(),
   status: z.enum(['open', 'completed', 'closed']).optional(),
   workflow: z.string().optional(),
   type: z.string().optional(),
@@ -26,7 +26,8 @@ const listSchema = z.strictObject({
   cursor: z.string().optional(),
 });
 const completeSchema = z.strictObject({ decision: z.string().min(1), data: z.record(z.string(), z.unknown()).optional() });
-const reassignSchema = z.strictObject({ assignee: z.string().min(1).nullable() });
+/** A principal's id (the same rule as the admin API's), or null to unassign. */
+const reassignSchema = z.strictObject({ assignee: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'a principal id').nullable() });
 
 function worker(p: Principal, scope: TenantScope): TaskWorker {
   return { id: p.id, groups: p.groups, isAdmin: isAdmin(p), tenant: scope.tenant };
