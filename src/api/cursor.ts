@@ -2,13 +2,14 @@ import { DomainError } from '../engine/errors/domain.error';
 
 /** A page boundary: the (created_at, id) of the last item seen. */
 export interface CursorPosition {
-  /** An ISO timestamp, millisecond precision, UTC (`toISOString()`). */
+  /** An ISO timestamp in UTC with PostgreSQL's microseconds (`…T09:00:00.123456Z`), or milliseconds. */
   at: string;
   id: string;
 }
 
 export interface CursorCodec {
-  encode(at: Date, id: string): string;
+  /** `at`: the row's timestamp as CURSOR_AT_SQL writes it, microseconds kept. */
+  encode(at: string, id: string): string;
   /** The position, or a 400 naming `cursor` for anything this codec did not produce. */
   decode(cursor: string): CursorPosition;
 }
@@ -16,8 +17,17 @@ export interface CursorCodec {
 // A workflow id (instanceIdSchema) up to 1024 characters, behind a tenant prefix: room to spare.
 const MAX_CURSOR_LENGTH = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-// What toISOString() writes for years 1..9999; all of them fit PostgreSQL's timestamptz.
-const ISO_UTC = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// UTC with milliseconds (toISOString()) or microseconds (PostgreSQL's own precision), years 1..9999.
+const ISO_UTC = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/;
+
+/**
+ * A row's timestamp as a cursor keeps it: ISO 8601 in UTC with all six fractional digits.
+ * Through a JavaScript Date it would lose the microseconds, and a page boundary between rows
+ * of the same millisecond would skip the ones after it.
+ */
+export function cursorAtSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function refused(): DomainError {
@@ -40,15 +50,16 @@ function isTimestamp(at: unknown): at is string {
   if (typeof at !== 'string') return false;
   const match = ISO_UTC.exec(at);
   if (!match || Number(match[1]) < 1) return false;
-  const date = new Date(at);
+  const millis = `${at.slice(0, 23)}Z`;
+  const date = new Date(millis);
   // A real date: 2026-02-30 parses to March, and would not come back the same.
-  return !Number.isNaN(date.getTime()) && date.toISOString() === at;
+  return !Number.isNaN(date.getTime()) && date.toISOString() === millis;
 }
 
 /** An opaque cursor, base64url of `[at, id]`, whose id must match `idFormat`. */
 export function cursorCodec(idFormat: RegExp): CursorCodec {
   return {
-    encode: (at, id) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url'),
+    encode: (at, id) => Buffer.from(JSON.stringify([at, id])).toString('base64url'),
     decode(cursor) {
       const value = parse(cursor);
       if (!Array.isArray(value) || value.length !== 2) throw refused();

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { workflowCursor } from '../api/cursor';
+import { cursorAtSql, workflowCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
 import { toView, type InstanceRow, type WorkflowView } from '../engine/instance';
 import type { SlaRule } from '../engine/sla';
@@ -139,7 +139,7 @@ export class WorkflowQueries {
     if (filter.businessKey) where.push(`w.business_key = ${param(filter.businessKey)}`);
     if (filter.createdAfter) where.push(`w.created_at >= ${param(filter.createdAfter)}::timestamptz`);
     if (filter.createdBefore) where.push(`w.created_at < ${param(filter.createdBefore)}::timestamptz`);
-    const columns = ['w.*'];
+    const columns = ['w.*', `${cursorAtSql('w.created_at')} AS cursor_at`];
     if (filter.overdue) {
       const overdue = overdueStatesSql(param(this.rules));
       where.push(`w.type = ANY(${param(this.slaTypes)}::text[]) AND ${ACTIVE} AND EXISTS (${overdue})`);
@@ -156,7 +156,7 @@ export class WorkflowQueries {
       const { at, id } = workflowCursor.decode(filter.cursor);
       where.push(`(w.created_at, w.id) < (${param(at)}::timestamptz, ${param(id)})`);
     }
-    const rows = await query<InstanceRow & { overdue_states?: any[] | null; retrying_activities?: any[] | null }>(
+    const rows = await query<InstanceRow & { cursor_at: string; overdue_states?: any[] | null; retrying_activities?: any[] | null }>(
       this.db,
       `SELECT ${columns.join(', ')} FROM workflow_instance w ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY w.created_at DESC, w.id DESC LIMIT ${param(filter.limit + 1)}`,
@@ -170,7 +170,7 @@ export class WorkflowQueries {
         ...(filter.overdue ? { overdue: (row.overdue_states ?? []).map(toOverdueState) } : {}),
         ...(filter.retrying ? { retrying: (row.retrying_activities ?? []).map(toRetrying) } : {}),
       })),
-      nextCursor: rows.length > filter.limit && last ? workflowCursor.encode(new Date(last.created_at), last.id) : null,
+      nextCursor: rows.length > filter.limit && last ? workflowCursor.encode(last.cursor_at, last.id) : null,
     };
   }
 

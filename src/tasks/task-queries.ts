@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { taskCursor } from '../api/cursor';
+import { cursorAtSql, taskCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
 import { query } from '../engine/sql';
 import { publicId } from '../engine/tenancy';
@@ -98,10 +98,10 @@ export class TaskQueries {
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(f.limit + 1);
-    const rows = await query(this.db, `SELECT * FROM human_task ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
+    const rows = await query(this.db, `SELECT *, ${cursorAtSql('created_at')} AS cursor_at FROM human_task ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
     const items = rows.slice(0, f.limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > f.limit && last ? taskCursor.encode(new Date(last.created_at), last.id) : null;
+    const nextCursor = rows.length > f.limit && last ? taskCursor.encode(last.cursor_at, last.id) : null;
     return { items: items.map(toView), nextCursor };
   }
 }

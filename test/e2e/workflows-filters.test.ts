@@ -141,3 +141,21 @@ test('bad filter values are 400 problem+json naming the parameter', async () => 
     expect(res.body.errors.map((e: any) => e.field)).toEqual([field]);
   }
 });
+
+test('paging keeps PostgreSQL\'s microseconds: rows of one millisecond are each listed once', async () => {
+  const ids = ['usec-a', 'usec-b', 'usec-c', 'usec-d'];
+  for (const id of ids) expect((await api.request('POST', '/v1/workflows', { type: 'filters-waiting', workflowId: id, input: {} })).status).toBe(201);
+  // Four instances within one millisecond, apart by microseconds, in an order their ids do not follow.
+  const micros = ['000300', '000100', '000400', '000200'];
+  for (const [i, id] of ids.entries()) {
+    await api.db.dataSource.query(`UPDATE workflow_instance SET created_at = $2::timestamptz WHERE id = $1`, [id, `2020-01-01T00:00:00.${micros[i]}Z`]);
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = (await api.request('GET', `/v1/workflows?type=filters-waiting&createdBefore=2020-01-02T00:00:00Z&limit=1${cursor ? `&cursor=${cursor}` : ''}`)).body;
+    seen.push(...page.items.map((w: any) => w.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  expect(seen).toEqual(['usec-c', 'usec-a', 'usec-d', 'usec-b']);
+});
