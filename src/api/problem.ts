@@ -47,6 +47,14 @@ export function problemOf(code: keyof typeof CATALOGUE, detail?: string, extensi
   return { ...extensions, type: `${PROBLEM_BASE}${code.replace(/_/g, '-')}`, title: entry.title, status: status ?? entry.status, ...(detail ? { detail } : {}) };
 }
 
+/** Fixed details for the statuses libraries (the body parser) answer with. */
+const LIBRARY_DETAIL: Record<number, string> = {
+  400: 'the request could not be read',
+  408: 'the request body did not arrive in time',
+  411: 'the request needs a Content-Length',
+  415: 'the body must be JSON in UTF-8, with no content encoding or gzip/deflate/br',
+};
+
 /** Maps any error to RFC 9457 problem+json; never a stack trace. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof DomainError) {
@@ -58,15 +66,14 @@ export function toProblem(err: unknown): Problem {
     // Nest's own message ("Cannot GET /path?query") echoes the URL, query included: never shown, never recorded.
     if (status === 404) return problemOf('not_found', 'no route matches this method and path');
     if (status === 413) return problemOf('payload_too_large');
-    return problemOf('http_error', err.message, {}, status);
+    return problemOf('http_error', LIBRARY_DETAIL[status], {}, status);
   }
   const e = err as { type?: string; status?: number; statusCode?: number };
   if (e?.type === 'entity.too.large') return problemOf('payload_too_large');
   if (e?.type === 'entity.parse.failed') return problemOf('malformed_json', 'the body could not be parsed as JSON');
-  // Any library's error may carry a status: its message is shown only when it is marked for clients (http-errors' `expose`).
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return problemOf('http_error', (err as { expose?: unknown }).expose === true ? (err as Error).message : undefined, {}, e.status);
-  }
+  // Any library's error may carry a status. Its message is never shown: body-parser's echo the
+  // request's own headers (Content-Encoding, the charset), and a refusal is recorded with its detail.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return problemOf('http_error', LIBRARY_DETAIL[e.status], {}, e.status);
   return problemOf('internal', 'the server failed to handle the request; it has been logged');
 }
 

@@ -9,8 +9,9 @@ import { query } from '../engine/sql';
 import type { WorkflowEngine } from '../engine/workflow-engine';
 
 /** The actions on one workflow or task (the API's own routes): only a refusal of one of these goes into a history. */
-const WORKFLOW_ACTION = /^\/v1\/workflows\/([^/]+)\/(?:events|cancel)$/;
-const TASK_ACTION = /^\/v1\/tasks\/([^/]+)\/(?:claim|unclaim|complete|reassign)$/;
+// Express routes without regard to case or a trailing slash: so do these.
+const WORKFLOW_ACTION = /^\/v1\/workflows\/([^/]+)\/(?:events|cancel)\/?$/i;
+const TASK_ACTION = /^\/v1\/tasks\/([^/]+)\/(?:claim|unclaim|complete|reassign)\/?$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PLAUSIBLE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,1023}$/;
 /** The same key refused for its rate this often is one event, not thousands. */
@@ -23,8 +24,9 @@ const RATE_LIMIT_EVENT_EVERY_MS = 60_000;
 const ANONYMOUS_EVENTS_PER_WINDOW = 10;
 const ANONYMOUS_WINDOW_MS = 60_000;
 const TRACKED_ADDRESSES_MAX = 10_000;
-/** A recorded route is the path cut to this length (a path is the caller's to choose). */
+/** A recorded route is the path cut to this length (a path is the caller's to choose); a reason likewise. */
 const ROUTE_MAX = 200;
+const REASON_MAX = 500;
 
 export interface Refusal {
   status: number;
@@ -78,7 +80,8 @@ export class RefusalRecorder {
       const workflowId = req.method === 'POST' ? await this.targetWorkflow(req, path) : undefined;
       if (workflowId !== undefined) {
         const actor = { actor: actorId(principal), origin: { requestId: requestIdOf(req), clientAddress: req.ip } };
-        if (await this.engine.recordRefusal(workflowId, actor, { route: `${req.method} ${path}`, status, code: refusal.code, reason: refusal.reason })) return;
+        const route = `${req.method} ${path.length > ROUTE_MAX ? `${path.slice(0, ROUTE_MAX)}…` : path}`;
+        if (await this.engine.recordRefusal(workflowId, actor, { route, status, code: refusal.code, reason: refusal.reason.slice(0, REASON_MAX) })) return;
       }
       // Only refusals of something: a 400 on a tenant-wide route or a 409 there is the caller's own business.
       if (status !== 403 && status !== 404) return;
@@ -102,7 +105,7 @@ export class RefusalRecorder {
       route: path.length > ROUTE_MAX ? `${path.slice(0, ROUTE_MAX)}…` : path,
       status: refusal.status,
       code: refusal.code,
-      reason: refusal.reason,
+      reason: refusal.reason.slice(0, REASON_MAX),
     };
   }
 

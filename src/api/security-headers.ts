@@ -30,7 +30,9 @@ export function securityHeadersMiddleware() {
   });
   return (req: Request, res: Response, next: NextFunction) => {
     // Workflow data, keys and problems are never for a shared or browser cache; a handler may still say otherwise.
-    if (req.path === '/v1' || req.path.startsWith('/v1/')) res.setHeader('Cache-Control', 'no-store');
+    // Case-insensitive, as Express routes: /V1/workflows is the same route.
+    const path = req.path.toLowerCase();
+    if (path === '/v1' || path.startsWith('/v1/')) res.setHeader('Cache-Control', 'no-store');
     headers(req, res, next);
   };
 }

@@ -5,12 +5,18 @@ import { DomainError } from '../engine/errors/domain.error';
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
+  const field = (path: readonly PropertyKey[]) => [prefix, ...path.map((k) => printable(String(k)))].filter(Boolean).join('.') || '(body)';
   throw new DomainError('validation_failed', 'the request does not match its schema', {
-    errors: parsed.error.issues.map((i) => ({
-      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
-      message: i.message,
-    })),
+    // An undeclared key is named as its own field, cut like the input guard's, and never echoed in a message.
+    errors: parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ field: field([...i.path, k]), message: 'not declared' })) : [{ field: field(i.path), message: i.message }],
+    ),
   });
+}
+
+/** A key as a field name: at most 64 characters. */
+function printable(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}…` : key;
 }
 
 export const workflowIdSchema = z

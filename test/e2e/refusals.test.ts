@@ -9,6 +9,8 @@ import { waitFor } from '../support/env';
 let app: ProcessesApp;
 let api: HttpHarness;
 const as: Record<string, RequestFn> = {};
+const keys: Record<string, string> = {};
+const keyOf = async (id: string) => keys[id]!;
 let examples: Record<string, any>;
 
 beforeAll(async () => {
@@ -27,6 +29,7 @@ beforeAll(async () => {
     const res = await api.request('POST', '/v1/admin/api-keys', { principal: { id, displayName: id, roles: [...roles], groups: [...groups], tenant } });
     expect(res.status).toBe(201);
     as[id] = api.as(res.body.key);
+    keys[id] = res.body.key;
   }
   examples = Object.fromEntries((await api.request('GET', '/v1/definitions')).body.items.map((d: any) => [d.type, d.exampleInput]));
 }, 90_000);
@@ -170,4 +173,39 @@ test('a route that does not exist echoes nothing and writes nothing into a histo
   expect(after).toBeGreaterThan(0);
   const longest = Math.max(...(await api.request('GET', '/v1/audit/security-events?limit=200')).body.items.map((e: any) => e.route.length));
   expect(longest).toBeLessThanOrEqual(201);
+});
+
+test('a refusal records no text of the caller\'s: body-parser errors have fixed details; case and a trailing slash change nothing', async () => {
+  const task = await fraudReview('fr-echo', as.ops);
+  const encoded = await fetch(`${api.url}/v1/workflows/fr-echo/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await keyOf('aud')}`, 'content-type': 'application/json', 'content-encoding': 'x"; APPROVED by compliance' },
+    body: '{"type":"x"}',
+  });
+  expect(encoded.status).toBe(415);
+  const charset = await fetch(`${api.url}/v1/workflows/fr-echo/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await keyOf('aud')}`, 'content-type': 'application/json; charset="utf-8 was approved by the CFO"' },
+    body: '{}',
+  });
+  expect(charset.status).toBe(415);
+  for (const res of [encoded, charset]) expect(JSON.stringify(await res.json())).not.toMatch(/APPROVED by compliance|approved by the CFO/i);
+  // Express matches /V1/… and a trailing slash: so does the recorder.
+  expect((await as.ops('POST', '/V1/Workflows/fr-echo/EVENTS', { type: 'review.approved' })).status).toBe(409);
+  expect((await as.ops('POST', `/v1/tasks/${task}/complete/`, { decision: 'approve', data: { note: 'x' } })).status).toBe(403);
+  const recorded = (await refusals('fr-echo')).filter((r) => r.kind === 'request.refused');
+  expect(JSON.stringify(recorded)).not.toMatch(/APPROVED by compliance|approved by the CFO/i);
+  expect(recorded.map((r) => [r.data.route, r.data.code])).toEqual([
+    ['POST /v1/workflows/fr-echo/events', 'http_error'],
+    ['POST /v1/workflows/fr-echo/cancel', 'http_error'],
+    ['POST /V1/Workflows/fr-echo/EVENTS', 'task_required'],
+    [`POST /v1/tasks/${task}/complete/`, 'forbidden'],
+  ]);
+  const upper = await fetch(`${api.url}/V1/workflows/fr-echo`, { headers: { authorization: `Bearer ${await keyOf('aud')}` } });
+  expect(upper.status).toBe(200);
+  expect(upper.headers.get('cache-control')).toBe('no-store');
+  // An undeclared key is named as a field, cut, and not echoed in the message.
+  const wide = await as.ops('POST', '/v1/workflows', { type: 'fraud-check', input: examples['fraud-check'], ['k'.repeat(3000)]: 1 });
+  expect(wide.status).toBe(400);
+  expect(wide.body.errors).toEqual([{ field: `${'k'.repeat(64)}…`, message: 'not declared' }]);
 });
