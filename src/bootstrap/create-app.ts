@@ -85,9 +85,21 @@ export async function createHttpApp(appConfig: AppConfig, definitions: readonly 
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer stk_…`' })
         .build(),
     );
+    documentTenantFilter(doc);
     SwaggerModule.setup('docs', app, doc);
   }
   return app;
+}
+
+/** Every read of /v1 takes `?tenant=` from a platform admin (the tenant guard handles it for all routes at once). */
+function documentTenantFilter(doc: ReturnType<typeof SwaggerModule.createDocument>): void {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!path.startsWith('/v1/') || !item.get) continue;
+    item.get.parameters = [
+      ...(item.get.parameters ?? []),
+      { name: 'tenant', in: 'query', required: false, schema: { type: 'string' }, description: "Platform admins only: read this tenant's data instead of your own (403 for anyone else naming another tenant)." },
+    ];
+  }
 }
 
 /** ROLE=worker: no API; `/metrics` and `/health` on METRICS_PORT (0: none). */

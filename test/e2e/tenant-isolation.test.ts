@@ -109,6 +109,11 @@ const A_MARKERS = () => [SECRET_WF, secretTask, secretKeyId, 'acme-ops', 'acme-r
 test('every operation of the OpenAPI document is in the probe table (a new route must be covered)', async () => {
   const missing = (await operations()).filter((op) => !(op in OPERATIONS));
   expect(missing).toEqual([]);
+  // The platform admin's tenant filter is documented on every read of /v1.
+  const doc = (await api.request('GET', '/docs-json')).body;
+  for (const [path, item] of Object.entries(doc.paths as Record<string, any>)) {
+    if (path.startsWith('/v1/') && item.get) expect([path, item.get.parameters.some((p: any) => p.name === 'tenant' && p.in === 'query')]).toEqual([path, true]);
+  }
 });
 
 test("tenant B, as every role and with no key, gets A's objects exactly as missing ones: 0 leaks, 0 unexpected 2xx, 0 5xx", async () => {

@@ -12,7 +12,7 @@ let h: Harness;
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5_000 });
-  h = await startHarness('fraud-check', [fraudCheckDefinition({ partners }, { lowThreshold: 40, highThreshold: 75, reviewSlaMs: 300 })]);
+  h = await startHarness('fraud-check', [fraudCheckDefinition({ partners }, { lowThreshold: 40, highThreshold: 75, reviewSlaMs: 1500 })]);
 });
 afterAll(async () => {
   await h?.close();
@@ -77,7 +77,7 @@ test('when the review SLA lapses the transaction is declined', async () => {
   expect(done.output).toEqual({ decision: 'declined', score: 60, decidedBy: 'sla' });
   const history = await h.history(id);
   const set = history.find((r) => r.kind === 'timer.set' && !String(r.data.sendId).startsWith('task:'));
-  expect(set.data.delayMs).toBe(300);
+  expect(set.data.delayMs).toBe(1500);
   expect(history.map((r) => r.kind)).toContain('timer.fired');
   // Too late: the decision is made.
   await expect(h.runtime.engine.signal(id, { type: 'review.approved', reviewer: 'analyst-1' } as EventObject, USER)).rejects.toMatchObject({ code: 'event_not_accepted' });
