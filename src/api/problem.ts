@@ -1,11 +1,12 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, type DomainErrorCode } from '../engine/errors/domain.error';
+import { isTransient } from '../engine/sql';
 
 export const PROBLEM_BASE = 'https://statera.dev/problems/';
 
 /** The one catalogue from error codes to HTTP: status and title per stable problem type. */
-const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'malformed_json' | 'internal' | 'http_error', { status: number; title: string }> = {
+const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'database_unavailable' | 'malformed_json' | 'internal' | 'http_error', { status: number; title: string }> = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   unauthenticated: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'The principal lacks the role this requires' },
@@ -27,6 +28,7 @@ const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'malformed_json'
   idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in flight' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different body' },
   payload_too_large: { status: 413, title: 'The body is larger than 1 MiB' },
+  database_unavailable: { status: 503, title: 'The database is unavailable' },
   definition_invalid: { status: 500, title: 'The workflow definition cannot run this' },
   internal: { status: 500, title: 'Internal error' },
   http_error: { status: 500, title: 'Request failed' },
@@ -47,6 +49,9 @@ export function problemOf(code: keyof typeof CATALOGUE, detail?: string, extensi
   return { ...extensions, type: `${PROBLEM_BASE}${code.replace(/_/g, '-')}`, title: entry.title, status: status ?? entry.status, ...(detail ? { detail } : {}) };
 }
 
+/** What a client is told to wait when PostgreSQL is away: about a restart or a failover. */
+const DATABASE_RETRY_AFTER_S = 5;
+
 /** Fixed details for the statuses libraries (the body parser) answer with. */
 const LIBRARY_DETAIL: Record<number, string> = {
   400: 'the request could not be read',
@@ -61,6 +66,8 @@ export function toProblem(err: unknown): Problem {
     const { errors, ...rest } = err.details;
     return problemOf(err.code, err.message, { ...(errors ? { errors } : {}), ...rest });
   }
+  // PostgreSQL unreachable, restarting or dropping connections: nothing was done that will not be redone on a retry.
+  if (isTransient(err)) return problemOf('database_unavailable', 'PostgreSQL cannot be reached right now; retry after Retry-After seconds', { retryAfterSeconds: DATABASE_RETRY_AFTER_S });
   if (err instanceof HttpException) {
     const status = err.getStatus();
     // Nest's own message ("Cannot GET /path?query") echoes the URL, query included: never shown, never recorded.
@@ -84,6 +91,8 @@ export function codeOf(problem: Problem): string {
 
 export function sendProblem(res: Response, req: Request, problem: Problem): void {
   const requestId = res.getHeader('x-request-id');
+  // A problem that says when to come back says it in the header HTTP clients read.
+  if (typeof problem.retryAfterSeconds === 'number' && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(problem.retryAfterSeconds));
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -119,7 +128,6 @@ export class ProblemFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const problem = toProblem(err);
     if (problem.status >= 500) this.log('request failed', { error: (err as Error)?.stack ?? String(err) });
-    if (problem.status === 409 && (err as DomainError).code === 'idempotency_key_in_flight') res.setHeader('Retry-After', '1');
     if (problem.status === 401) {
       // RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were refused.
       res.setHeader('WWW-Authenticate', req.header('authorization') !== undefined ? 'Bearer realm="statera", error="invalid_token"' : 'Bearer realm="statera"');
