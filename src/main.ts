@@ -4,7 +4,7 @@ import { loadConfig } from './config/config';
 import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
 import { loadDefinitions, mergeProcessConfigs, parseProcessConfig } from './bootstrap/definitions';
 import { SANDBOX_TIMINGS } from '../machines';
-import { preflight, PreflightError } from './bootstrap/preflight';
+import { preflight, preflightWaiting, PreflightError } from './bootstrap/preflight';
 import { startSandbox } from './sandbox/server';
 import { SandboxClient } from './sandbox/client';
 import { seedDemoAccounts } from '../machines/shared/demo-accounts';
@@ -19,9 +19,10 @@ async function main(): Promise<void> {
   Logger.overrideLogger(new PinoNestLogger(loggersFor(config).app));
   const tracing = startTracing(config);
   const processConfigs = mergeProcessConfigs(config.SANDBOX ? SANDBOX_TIMINGS : {}, parseProcessConfig(config.PROCESS_CONFIG));
-  const { createdDatabase } = await preflight(config);
-  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS, processConfigs);
   const logger = new Logger('statera');
+  // A worker waits out an outage (an orchestrator starts it whenever); `npm start` says what is missing and exits.
+  const { createdDatabase } = config.ROLE === 'worker' ? await preflightWaiting(config, (m) => logger.warn(m)) : await preflight(config);
+  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS, processConfigs);
   if (tracing) logger.log('exporting traces over OTLP/HTTP');
   if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   if (Object.keys(processConfigs).length) logger.log(`process configuration overrides: ${JSON.stringify(processConfigs)}`);

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/config';
+import { isTransient } from '../engine/sql';
 import { createDataSource, ensureDatabase, migrate } from '../persistence/data-source';
 
 /** A failure the operator can fix, told in one line. */
@@ -42,4 +43,22 @@ export async function preflight(config: AppConfig): Promise<{ createdDatabase: b
     redis.disconnect();
   }
   return { createdDatabase };
+}
+
+/**
+ * A worker started while PostgreSQL or Redis is away waits for them instead of exiting: it
+ * retries the preflight with a growing pause (1 s doubling to 15 s), one log line an attempt,
+ * for as long as it takes. What an operator must fix (a bad URL's refusal is the same as an
+ * outage from here) is said in that line.
+ */
+export async function preflightWaiting(config: AppConfig, log: (message: string) => void, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<{ createdDatabase: boolean }> {
+  for (let attempt = 1, pauseMs = 1000; ; attempt++, pauseMs = Math.min(pauseMs * 2, 15_000)) {
+    try {
+      return await preflight(config);
+    } catch (err) {
+      if (!(err instanceof PreflightError) && !isTransient(err)) throw err;
+      log(`waiting for services (attempt ${attempt}, next in ${pauseMs / 1000} s): ${(err as Error).message}`);
+      await sleep(pauseMs);
+    }
+  }
 }

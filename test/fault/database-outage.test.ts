@@ -1,11 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDataSource, ensureDatabase, migrate } from '../../src/persistence/data-source';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
-import { waitFor } from '../support/env';
+import { REDIS_URL, waitFor } from '../support/env';
+import { stopProcess } from '../support/processes';
 
 // A PostgreSQL of this test's own (the shared one is never stopped), stopped with
 // `-m immediate` while the API serves: starts and signals are 503 with Retry-After, never
@@ -15,6 +16,8 @@ const BIN = path.join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').
 let dir: string;
 let port: number;
 let api: HttpHarness;
+let dbUrl: string;
+let worker: ChildProcess | undefined;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -28,7 +31,17 @@ function freePort(): Promise<number> {
 /** initdb and pg_ctl refuse to run as root: as the cluster's owner, `postgres`. */
 function asPostgres(tool: string, args: string[]): void {
   const run = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, tool), ...args]] : [path.join(BIN, tool), args];
-  execFileSync(run[0] as string, run[1] as string[], { stdio: 'ignore' });
+  try {
+    execFileSync(run[0] as string, run[1] as string[], { stdio: 'pipe' });
+  } catch (err) {
+    let log = '';
+    try {
+      log = readFileSync(path.join(dir, 'log'), 'utf8').slice(-2000);
+    } catch {
+      // no log yet
+    }
+    throw new Error(`${tool} ${args.at(-1)} failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? ''}\n${log}`, { cause: err });
+  }
 }
 
 const pgStart = () => asPostgres('pg_ctl', ['-D', dir, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
@@ -43,16 +56,18 @@ beforeAll(async () => {
   asPostgres('initdb', ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   pgStart();
   const url = `postgres://postgres@127.0.0.1:${port}/statera_outage`;
+  dbUrl = url;
   await ensureDatabase(url);
   const owner = createDataSource(url, 2);
   await owner.initialize();
   await migrate(owner);
   await owner.destroy();
-  // The API and the engine's workers in one process, as ROLE=all runs.
-  api = await startHttpApp('db_outage', [], { env: { DATABASE_URL: url, DATABASE_POOL_SIZE: '5' } });
+  // The API alone: the second test's worker process does the work.
+  api = await startHttpApp('db_outage', [], { env: { ROLE: 'api', DATABASE_URL: url, DATABASE_POOL_SIZE: '5' } });
 }, 90_000);
 
 afterAll(async () => {
+  if (worker) await stopProcess(worker);
   await api?.close().catch(() => undefined);
   try {
     pgStop();
@@ -80,7 +95,7 @@ test('while PostgreSQL is down a start and a signal are 503 with Retry-After; th
   // Liveness holds (the process is up); readiness says what is missing.
   expect((await api.request('GET', '/health')).status).toBe(200);
   expect((await api.request('GET', '/health/ready')).status).toBe(503);
-  // A few seconds of the engine's own loops failing against the dead database, then it is back.
+  // A few seconds of the outbox relay failing against the dead database, then it is back.
   await new Promise((r) => setTimeout(r, 3000));
   pgStart();
   const started = await waitFor(async () => {
@@ -90,3 +105,50 @@ test('while PostgreSQL is down a start and a signal are 503 with Retry-After; th
   expect(started.body).toMatchObject({ id: 'after-outage' });
   expect((await api.request('GET', '/v1/workflows/before-outage')).status).toBe(200);
 }, 90_000);
+
+test('a ROLE=worker process started during the outage waits for PostgreSQL, and lives through the next one', async () => {
+  pgStop();
+  const metricsPort = await freePort();
+  let output = '';
+  worker = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: path.join(__dirname, '../..'),
+    env: {
+      ...process.env,
+      SWC_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
+      ROLE: 'worker',
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: api.prefix,
+      SANDBOX: 'false',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  worker.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  worker.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await waitFor(async () => (output.includes('waiting for services') ? true : undefined), 'the worker to say it waits', 20_000, 100);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(worker.exitCode).toBeNull();
+  // It works once PostgreSQL is back: a transfer's activity runs in it.
+  const live = async () => (await fetch(`http://127.0.0.1:${metricsPort}/health`).catch(() => undefined))?.status === 200 || undefined;
+  const transfer = async (id: string) => {
+    expect((await api.request('POST', '/v1/workflows', { type: 'demo-transfer', workflowId: id, input: input(id) })).status).toBe(201);
+    await waitFor(async () => ((await api.request('GET', `/v1/workflows/${id}`)).body.state === 'awaitingApproval' ? true : undefined), `${id} to be reserved`, 40_000, 250);
+    expect((await api.request('POST', `/v1/workflows/${id}/events`, { type: 'transfer.approved', approver: 'ops-1' })).status).toBe(200);
+    await waitFor(async () => ((await api.request('GET', `/v1/workflows/${id}`)).body.status === 'completed' ? true : undefined), `${id} to complete`, 40_000, 250);
+  };
+  pgStart();
+  await waitFor(live, 'the worker to serve', 40_000, 250).catch((err: Error) => {
+    throw new Error(`${err.message}; the worker said:\n${output.slice(-3000)}`);
+  });
+  await transfer('after-first-wait');
+  // PostgreSQL goes away under the running worker, and comes back.
+  pgStop();
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(worker.exitCode).toBeNull();
+  pgStart();
+  await transfer('after-second-outage');
+  expect(worker.exitCode).toBeNull();
+  expect(output).not.toMatch(/Unhandled|uncaught/i);
+}, 120_000);
