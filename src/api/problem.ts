@@ -127,7 +127,8 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const problem = toProblem(err);
-    if (problem.status >= 500) this.log('request failed', { error: (err as Error)?.stack ?? String(err) });
+    // PostgreSQL away is no bug to trace: the access line says 503; the stack says nothing more.
+    if (problem.status >= 500 && problem.status !== 503) this.log('request failed', { error: (err as Error)?.stack ?? String(err) });
     if (problem.status === 401) {
       // RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were refused.
       res.setHeader('WWW-Authenticate', req.header('authorization') !== undefined ? 'Bearer realm="statera", error="invalid_token"' : 'Bearer realm="statera"');

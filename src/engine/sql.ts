@@ -54,5 +54,8 @@ export function isTransient(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string }; message?: string };
   const code = e?.driverError?.code ?? e?.code;
   if (code && TRANSIENT_CODES.has(code)) return true;
+  // TypeORM releases a query runner whose connection died (pg_terminate_backend, a restart): the
+  // transaction's next statement then meets this, not a PostgreSQL error. Rolled back, retry.
+  if ((e as { name?: string })?.name === 'QueryRunnerAlreadyReleasedError') return true;
   return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error/i.test(e?.message ?? '');
 }
