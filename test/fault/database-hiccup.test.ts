@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { PG_ADMIN_URL, REDIS_URL, waitFor } from '../support/env';
-import { stopProcess } from '../support/processes';
+import { freePort, startMainProcess, stopProcess } from '../support/processes';
 
 // DBOS's "dbhiccup": every PostgreSQL connection of this test's database is terminated
 // (pg_terminate_backend) again and again while transfers run through an API process and a
@@ -13,37 +11,21 @@ import { stopProcess } from '../support/processes';
 
 let api: HttpHarness;
 let worker: ChildProcess;
-let output = '';
+let output: () => string;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 beforeAll(async () => {
   api = await startHttpApp('db_hiccup', [], { env: { ROLE: 'api' } });
-  worker = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-    cwd: path.join(__dirname, '../..'),
-    env: {
-      ...process.env,
-      SWC_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
-      ROLE: 'worker',
-      DATABASE_URL: api.db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: api.prefix,
-      SANDBOX: 'false',
-      METRICS_PORT: String(await freePort()),
-      SWEEP_INTERVAL_MS: '500',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  worker.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  worker.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  ({ child: worker, output } = startMainProcess({
+    ROLE: 'worker',
+    DATABASE_URL: api.db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: api.prefix,
+    SANDBOX: 'false',
+    METRICS_PORT: String(await freePort()),
+    SWEEP_INTERVAL_MS: '500',
+    LOG_LEVEL: 'warn',
+  }));
 }, 60_000);
 
 afterAll(async () => {
@@ -93,7 +75,7 @@ test('pg_terminate_backend on every connection, again and again, between and dur
       const o = (await call('GET', `/v1/workflows/${id}/outstanding`)).body;
       const h = (await call('GET', `/v1/workflows/${id}/history`)).body.items.map((r: any) => `${r.kind}:${r.outcome}:${r.reason ?? ''}`);
       const outbox = await api.db.dataSource.query(`SELECT queue, op, job_id, dispatched_at FROM outbox WHERE workflow_id = $1`, [id]);
-      throw new Error(`${err.message}\nworker alive: ${worker.exitCode === null}\n${JSON.stringify({ status: w.status, state: w.state, o, h, outbox }, null, 1)}\nworker said:\n${output.slice(-4000)}`, { cause: err });
+      throw new Error(`${err.message}\nworker alive: ${worker.exitCode === null}\n${JSON.stringify({ status: w.status, state: w.state, o, h, outbox }, null, 1)}\nworker said:\n${output().slice(-4000)}`, { cause: err });
     });
     const approved = await call('POST', `/v1/workflows/${id}/events`, { type: 'transfer.approved', approver: 'ops-1' });
     expect([id, approved.status]).toEqual([id, 200]);
@@ -109,5 +91,5 @@ test('pg_terminate_backend on every connection, again and again, between and dur
   }
   expect((await call('GET', '/v1/audit/verify')).body).toMatchObject({ verified: true, instances: ids.length });
   expect(worker.exitCode).toBeNull();
-  expect(output).not.toMatch(/Unhandled|uncaught|FATAL/i);
+  expect(output()).not.toMatch(/Unhandled|uncaught|FATAL/i);
 }, 180_000);

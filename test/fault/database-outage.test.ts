@@ -1,12 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDataSource, ensureDatabase, migrate } from '../../src/persistence/data-source';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { REDIS_URL, waitFor } from '../support/env';
-import { stopProcess } from '../support/processes';
+import { freePort, startMainProcess, stopProcess } from '../support/processes';
 
 // A PostgreSQL of this test's own (the shared one is never stopped), stopped with
 // `-m immediate` while the API serves: starts and signals are 503 with Retry-After, never
@@ -19,14 +18,6 @@ let api: HttpHarness;
 let dbUrl: string;
 let worker: ChildProcess | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 /** initdb and pg_ctl refuse to run as root: as the cluster's owner, `postgres`. */
 function asPostgres(tool: string, args: string[]): void {
@@ -109,25 +100,10 @@ test('while PostgreSQL is down a start and a signal are 503 with Retry-After; th
 test('a ROLE=worker process started during the outage waits for PostgreSQL, and lives through the next one', async () => {
   pgStop();
   const metricsPort = await freePort();
-  let output = '';
-  worker = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-    cwd: path.join(__dirname, '../..'),
-    env: {
-      ...process.env,
-      SWC_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
-      ROLE: 'worker',
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      QUEUE_PREFIX: api.prefix,
-      SANDBOX: 'false',
-      METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  worker.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  worker.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await waitFor(async () => (output.includes('waiting for services') ? true : undefined), 'the worker to say it waits', 20_000, 100);
+  const started = startMainProcess({ ROLE: 'worker', DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: api.prefix, SANDBOX: 'false', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' });
+  worker = started.child;
+  const output = started.output;
+  await waitFor(async () => (output().includes('waiting for services') ? true : undefined), 'the worker to say it waits', 20_000, 100);
   await new Promise((r) => setTimeout(r, 1500));
   expect(worker.exitCode).toBeNull();
   // It works once PostgreSQL is back: a transfer's activity runs in it.
@@ -140,7 +116,7 @@ test('a ROLE=worker process started during the outage waits for PostgreSQL, and 
   };
   pgStart();
   await waitFor(live, 'the worker to serve', 40_000, 250).catch((err: Error) => {
-    throw new Error(`${err.message}; the worker said:\n${output.slice(-3000)}`);
+    throw new Error(`${err.message}; the worker said:\n${output().slice(-3000)}`);
   });
   await transfer('after-first-wait');
   // PostgreSQL goes away under the running worker, and comes back.
@@ -150,5 +126,5 @@ test('a ROLE=worker process started during the outage waits for PostgreSQL, and 
   pgStart();
   await transfer('after-second-outage');
   expect(worker.exitCode).toBeNull();
-  expect(output).not.toMatch(/Unhandled|uncaught/i);
+  expect(output()).not.toMatch(/Unhandled|uncaught/i);
 }, 120_000);
