@@ -2,8 +2,12 @@ import type { DataSource } from 'typeorm';
 import { resolveRetryPolicy } from './definition';
 import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type OutboxEntry } from './jobs';
 import type { QueueSet } from './queues';
+import type { WorkflowDefinition } from './definition';
 import type { DefinitionRegistry } from './registry';
 import { query } from './sql';
+
+/** Outstanding rows re-sent per query: the sweep pages through all of them. */
+const RESEND_PAGE = 1000;
 import type { OutboxDispatcher } from './workflow-engine';
 
 export interface RelayOptions {
@@ -145,97 +149,145 @@ export class OutboxRelay implements OutboxDispatcher {
 
   /**
    * Re-sends outstanding work from the database. `all` after Redis lost its data; `stale`
-   * only what has made no progress for a while and whose job is missing or dead.
+   * only what has made no progress for a while and whose job is missing or dead. Pages
+   * through every outstanding row (keyset, RESEND_PAGE at a time), and a row of a definition
+   * this process does not register is skipped and counted, not allowed to stop the sweep for
+   * everyone else.
    */
   private async resendOutstanding(scope: 'all' | 'stale'): Promise<number> {
     const stale = scope === 'stale';
-    const activities = await query<any>(
-      this.db,
-      `SELECT a.id, a.workflow_id, a.child_id, a.src, a.input, a.attempts, a.idempotency_key, w.type, w.definition_version
+    const skipped = new Map<string, number>();
+    /** The entry for a row, or nothing (counted) when its definition is not registered here. */
+    const entryOf = <R extends { type: string; definition_version: number }>(row: R, make: (def: WorkflowDefinition) => OutboxEntry): OutboxEntry[] => {
+      let def: WorkflowDefinition;
+      try {
+        def = this.registry.get(row.type, row.definition_version);
+      } catch {
+        const key = `${row.type}@${row.definition_version}`;
+        skipped.set(key, (skipped.get(key) ?? 0) + 1);
+        return [];
+      }
+      return [make(def)];
+    };
+    let sent = 0;
+    const resend = async (entries: OutboxEntry[]) => {
+      const missing = stale ? await this.withoutLiveJob(entries) : entries;
+      if (missing.length > 0) await this.send(missing);
+      sent += missing.length;
+    };
+    const staleParam = (ms: number) => (stale ? [ms] : []);
+
+    await this.pages<any>(
+      `SELECT a.id, a.workflow_id, a.child_id, a.src, a.input, a.attempts, a.idempotency_key, a.updated_at::text AS k1, w.type, w.definition_version
          FROM activity a JOIN workflow_instance w ON w.id = a.workflow_id
         WHERE a.status = 'scheduled' AND a.kind = 'activity'
           ${stale ? `AND a.updated_at < now() - make_interval(secs => $1::float / 1000)` : ''}
-        ORDER BY a.updated_at LIMIT 5000`,
-      stale ? [this.options.staleActivityMs] : [],
+          AND (a.updated_at, a.id) > ($K1::timestamptz, $K2::uuid)
+        ORDER BY a.updated_at, a.id`,
+      staleParam(this.options.staleActivityMs),
+      async (activities) => {
+        await resend(
+          activities.flatMap((a) =>
+            entryOf(a, (def) =>
+              activityEntry(
+                { workflowId: a.workflow_id, invocationId: a.id, type: a.type, version: a.definition_version, src: a.src, activityId: a.child_id, input: a.input, idempotencyKey: a.idempotency_key, attemptsBefore: a.attempts },
+                resolveRetryPolicy(def.activities?.[a.src]?.retry).maximumAttempts,
+              ),
+            ),
+          ),
+        );
+        if (stale) await query(this.db, `UPDATE activity SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
+      },
     );
-    const timers = await query<any>(
-      this.db,
-      `SELECT id, workflow_id, due_at FROM timer WHERE status = 'scheduled'
-          ${stale ? `AND due_at < now() - make_interval(secs => $1::float / 1000)` : ''} ORDER BY due_at LIMIT 5000`,
-      stale ? [this.options.overdueTimerMs] : [],
+    await this.pages<any>(
+      `SELECT id, workflow_id, due_at, due_at::text AS k1 FROM timer WHERE status = 'scheduled'
+          ${stale ? `AND due_at < now() - make_interval(secs => $1::float / 1000)` : ''}
+          AND (due_at, id) > ($K1::timestamptz, $K2::uuid)
+        ORDER BY due_at, id`,
+      staleParam(this.options.overdueTimerMs),
+      (timers) => resend(timers.map((t) => timerEntry({ workflowId: t.workflow_id, timerId: t.id, dueAt: new Date(t.due_at).getTime() }, t.due_at))),
     );
-    const effects = await query<any>(
-      this.db,
-      `SELECT e.id, e.workflow_id, e.name, e.params, e.attempts, e.idempotency_key, w.type, w.definition_version
+    await this.pages<any>(
+      `SELECT e.id, e.workflow_id, e.name, e.params, e.attempts, e.idempotency_key, e.created_at::text AS k1, w.type, w.definition_version
          FROM effect e JOIN workflow_instance w ON w.id = e.workflow_id
         WHERE e.status = 'pending' ${stale ? `AND e.created_at < now() - make_interval(secs => $1::float / 1000)` : ''}
-        ORDER BY e.created_at LIMIT 5000`,
-      stale ? [this.options.staleActivityMs] : [],
+          AND (e.created_at, e.id) > ($K1::timestamptz, $K2::uuid)
+        ORDER BY e.created_at, e.id`,
+      staleParam(this.options.staleActivityMs),
+      async (effects) =>
+        resend(
+          effects.flatMap((e) =>
+            entryOf(e, (def) =>
+              effectEntry(
+                { workflowId: e.workflow_id, effectId: e.id, type: e.type, version: e.definition_version, name: e.name, params: e.params, idempotencyKey: e.idempotency_key, attemptsBefore: e.attempts },
+                resolveRetryPolicy(def.effects?.[e.name]?.retry).maximumAttempts,
+              ),
+            ),
+          ),
+        ),
     );
-    const entries: OutboxEntry[] = [];
-    for (const a of activities) {
-      const def = this.registry.get(a.type, a.definition_version);
-      const policy = resolveRetryPolicy(def.activities?.[a.src]?.retry);
-      entries.push(
-        activityEntry(
-          { workflowId: a.workflow_id, invocationId: a.id, type: a.type, version: a.definition_version, src: a.src, activityId: a.child_id, input: a.input, idempotencyKey: a.idempotency_key, attemptsBefore: a.attempts },
-          policy.maximumAttempts,
-        ),
-      );
+    await this.childNotifications(stale, resend);
+    if (skipped.size > 0) {
+      this.options.log('outstanding work of definitions this process does not register was not re-sent', { skipped: Object.fromEntries(skipped) });
     }
-    for (const t of timers) entries.push(timerEntry({ workflowId: t.workflow_id, timerId: t.id, dueAt: new Date(t.due_at).getTime() }, t.due_at));
-    for (const e of effects) {
-      const def = this.registry.get(e.type, e.definition_version);
-      const policy = resolveRetryPolicy(def.effects?.[e.name]?.retry);
-      entries.push(
-        effectEntry(
-          { workflowId: e.workflow_id, effectId: e.id, type: e.type, version: e.definition_version, name: e.name, params: e.params, idempotencyKey: e.idempotency_key, attemptsBefore: e.attempts },
-          policy.maximumAttempts,
-        ),
-      );
+    return sent;
+  }
+
+  /**
+   * Runs `sql` page by page over the whole result: it must select `k1` (the first ordering
+   * column, as PostgreSQL's own text so its microseconds survive) and `id` (the second), and
+   * compare them with `$K1` and `$K2`, which this fills.
+   */
+  private async pages<R extends { id: string; k1: string }>(sql: string, params: unknown[], each: (rows: R[]) => Promise<unknown>): Promise<void> {
+    const k1 = `$${params.length + 1}`;
+    const k2 = `$${params.length + 2}`;
+    const paged = `${sql.replaceAll('$K1', k1).replaceAll('$K2', k2)} LIMIT $${params.length + 3}`;
+    let after: [string, string] = ['-infinity', '00000000-0000-0000-0000-000000000000'];
+    for (;;) {
+      const rows = await query<R>(this.db, paged, [...params, after[0], after[1], RESEND_PAGE]);
+      if (rows.length > 0) await each(rows);
+      if (rows.length < RESEND_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      after = [last.k1, last.id];
     }
-    entries.push(...(await this.childNotifications(stale)));
-    const missing = stale ? await this.withoutLiveJob(entries) : entries;
-    if (missing.length > 0) await this.send(missing);
-    if (stale && activities.length > 0) {
-      await query(this.db, `UPDATE activity SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
-    }
-    return missing.length;
   }
 
   /**
    * Child workflows whose parent has not heard of their end, and children of a stopped
    * invocation still running: the `events` jobs that tell them, re-derived from the tables.
    */
-  private async childNotifications(stale: boolean): Promise<OutboxEntry[]> {
+  private async childNotifications(stale: boolean, resend: (entries: OutboxEntry[]) => Promise<void>): Promise<void> {
     const age = stale ? `AND c.updated_at < now() - make_interval(secs => $1::float / 1000)` : '';
     const params = stale ? [this.options.staleActivityMs] : [];
-    const finished = await query<any>(
-      this.db,
-      `SELECT a.id, a.workflow_id, c.id AS child_id, c.status, c.output, c.error FROM activity a
+    await this.pages<any>(
+      `SELECT a.id, a.created_at::text AS k1, a.workflow_id, c.id AS child_id, c.status, c.output, c.error FROM activity a
          JOIN workflow_instance c ON c.id = a.child_workflow_id
-        WHERE a.kind = 'workflow' AND a.status = 'scheduled' AND c.status IN ('completed', 'failed', 'cancelled') ${age} LIMIT 5000`,
+        WHERE a.kind = 'workflow' AND a.status = 'scheduled' AND c.status IN ('completed', 'failed', 'cancelled') ${age}
+          AND (a.created_at, a.id) > ($K1::timestamptz, $K2::uuid)
+        ORDER BY a.created_at, a.id`,
       params,
+      (finished) =>
+        resend(
+          finished.map((f) =>
+            eventEntry(f.child_id, jobIds.childFinished(f.id), {
+              op: 'child.finished',
+              parentId: f.workflow_id,
+              invocationId: f.id,
+              childWorkflowId: f.child_id,
+              outcome: f.status === 'completed' ? { status: 'completed', output: f.output } : { status: f.status, error: f.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } },
+            }),
+          ),
+        ),
     );
-    const orphaned = await query<any>(
-      this.db,
-      `SELECT a.id, a.workflow_id, c.id AS child_id FROM activity a
+    await this.pages<any>(
+      `SELECT a.id, a.created_at::text AS k1, a.workflow_id, c.id AS child_id FROM activity a
          JOIN workflow_instance c ON c.id = a.child_workflow_id
-        WHERE a.kind = 'workflow' AND a.status = 'cancelled' AND c.status IN ('running', 'waiting') ${age} LIMIT 5000`,
+        WHERE a.kind = 'workflow' AND a.status = 'cancelled' AND c.status IN ('running', 'waiting') ${age}
+          AND (a.created_at, a.id) > ($K1::timestamptz, $K2::uuid)
+        ORDER BY a.created_at, a.id`,
       params,
+      (orphaned) => resend(orphaned.map((o) => eventEntry(o.workflow_id, jobIds.childCancel(o.id), { op: 'child.cancel', childWorkflowId: o.child_id, parentId: o.workflow_id }))),
     );
-    return [
-      ...finished.map((f) =>
-        eventEntry(f.child_id, jobIds.childFinished(f.id), {
-          op: 'child.finished',
-          parentId: f.workflow_id,
-          invocationId: f.id,
-          childWorkflowId: f.child_id,
-          outcome: f.status === 'completed' ? { status: 'completed', output: f.output } : { status: f.status, error: f.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } },
-        }),
-      ),
-      ...orphaned.map((o) => eventEntry(o.workflow_id, jobIds.childCancel(o.id), { op: 'child.cancel', childWorkflowId: o.child_id, parentId: o.workflow_id })),
-    ];
   }
 
   /** Keeps the entries whose job is gone from Redis; a job that failed outside the engine's hands is retried. */

@@ -74,3 +74,32 @@ test('a child\'s end lost with Redis still reaches its parent', async () => {
   const parent = await h.until('sponsor-lost', ['completed'], 20_000);
   expect(parent.status).toBe('completed');
 });
+
+test('after a Redis loss the sweep re-sends every outstanding row, past any page, and a row of a version nobody registers does not stop it', async () => {
+  const { workflow } = await h.runtime.engine.start({ type: 'test-approval', workflowId: 'many-timers', input: { timeoutMs: 3_600_000 } }, USER);
+  // 6,000 more timers of that workflow, an hour away: beyond the 5,000 one query used to read.
+  await query(
+    h.db.dataSource,
+    `INSERT INTO timer (id, workflow_id, send_id, event, due_at, status)
+     SELECT gen_random_uuid(), $1, 'bulk-' || g, '{"type":"bulk.noop"}', now() + interval '1 hour', 'scheduled' FROM generate_series(1, 6000) g`,
+    [workflow.id],
+  );
+  // An instance of a version no process here registers, with an outstanding activity that sorts first.
+  await query(
+    h.db.dataSource,
+    `INSERT INTO workflow_instance SELECT (jsonb_populate_record(NULL::workflow_instance, to_jsonb(w) || '{"id": "ghost-1", "definition_version": 99}')).*
+       FROM workflow_instance w WHERE w.id = $1`,
+    [workflow.id],
+  );
+  const [ghost] = await query(
+    h.db.dataSource,
+    `INSERT INTO activity (id, workflow_id, child_id, kind, src, seq, status, idempotency_key, updated_at)
+     VALUES (gen_random_uuid(), 'ghost-1', 'work', 'activity', 'work', 1, 'scheduled', 'ghost-1/work/1', now() - interval '1 day') RETURNING id`,
+  );
+  await deleteRedisKeys(h.prefix);
+  expect(await h.runtime.queues.queues.timers.getDelayedCount()).toBe(0);
+  await h.runtime.sweepNow();
+  expect(await h.runtime.queues.queues.timers.getDelayedCount()).toBeGreaterThanOrEqual(6001);
+  // Skipped (this process could not run it), not sent with a guessed retry policy.
+  expect(await h.runtime.queues.queues.activities.getJob(`a-${ghost.id}`)).toBeUndefined();
+}, 60_000);
