@@ -12,6 +12,7 @@ import { AdminController, authProviders } from './auth/auth.providers';
 import { AuditController } from './audit/audit.controller';
 import { SecurityEventLog } from './audit/security-events';
 import { RefusalRecorder } from './api/refusal-recorder';
+import { DefinitionCoverage } from './engine/definition-coverage';
 import { DiagramsController } from './diagrams/diagrams.controller';
 import { ConsoleModule } from './console/console.module';
 import type { AppConfig } from './config/config';
@@ -86,6 +87,11 @@ export class AppModule {
         { provide: TASK_SERVICE, inject: [DataSource, RUNTIME], useFactory: (ds: DataSource, r: EngineRuntime) => new TaskService(ds, r.engine) },
         { provide: TASK_QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new TaskQueries(ds) },
         { provide: SecurityEventLog, inject: [DataSource], useFactory: (ds: DataSource) => new SecurityEventLog(ds) },
+        {
+          provide: DefinitionCoverage,
+          inject: [DataSource, RUNTIME, Observability],
+          useFactory: (ds: DataSource, r: EngineRuntime, o: Observability) => new DefinitionCoverage(ds, r.registry, (message, fields) => o.logger.warn(fields, message)),
+        },
         {
           provide: RefusalRecorder,
           inject: [DataSource, RUNTIME, SecurityEventLog],

@@ -3,6 +3,7 @@ import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } fr
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
+import { DefinitionCoverage } from '../engine/definition-coverage';
 import { Observability } from '../observability/observability';
 
 /** Each dependency must answer within this, or the process is reported not ready. */
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Observability) private readonly observability: Observability,
+    @Inject(DefinitionCoverage) private readonly coverage: DefinitionCoverage,
   ) {}
 
   @Get()
@@ -27,7 +29,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: PostgreSQL answers, Redis answers PING, no migration pending' })
+  @ApiOperation({ summary: 'Readiness: PostgreSQL answers, Redis answers PING, no migration pending, every (type, version) of a live instance registered' })
   @ApiResponse({ status: 200, description: 'ready: `{status: "ok", info, error: {}, details}`' })
   @ApiResponse({ status: 503, description: 'not ready: `{status: "error", info, error, details}` naming what failed' })
   async ready(@Res({ passthrough: true }) res: Response) {
@@ -43,6 +45,11 @@ export class HealthController {
           this.indicators
             .check('migrations')
             .attempt(() => this.pendingMigrations())
+            .withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('definitions')
+            .attempt(() => this.coverage.assertCovered())
             .withTimeout(CHECK_TIMEOUT_MS),
       ]);
     } catch (err) {

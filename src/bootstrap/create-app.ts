@@ -18,6 +18,9 @@ import { accessLogMiddleware, requestIdMiddleware } from '../observability/http-
 import { levelFromNest, loggersFor } from '../observability/loggers';
 import { PinoNestLogger } from '../observability/nest-logger';
 import { Observability } from '../observability/observability';
+import type { WorkerReadiness } from '../observability/worker-http';
+import { DefinitionCoverage } from '../engine/definition-coverage';
+import { DataSource } from 'typeorm';
 import { httpServerSpans, isTracingActive } from '../observability/tracing';
 
 /**
@@ -102,11 +105,36 @@ function documentTenantFilter(doc: ReturnType<typeof SwaggerModule.createDocumen
   }
 }
 
+/** PostgreSQL answers, Redis answers PING, and every (type, version) of a live instance is registered here. */
+function workerReadiness(ctx: INestApplicationContext): WorkerReadiness {
+  const dataSource = ctx.get(DataSource);
+  const observability = ctx.get(Observability);
+  const coverage = ctx.get(DefinitionCoverage);
+  const within = <T>(work: Promise<T>) =>
+    Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500).unref())]);
+  const check = async (work: () => Promise<unknown>) => {
+    try {
+      await within(work());
+      return { status: 'up' as const };
+    } catch (err) {
+      return { status: 'down' as const, message: (err as Error).message };
+    }
+  };
+  return async () => {
+    const checks = {
+      postgres: await check(() => dataSource.query('SELECT 1')),
+      redis: await check(() => observability.pingRedis()),
+      definitions: await check(() => coverage.assertCovered()),
+    };
+    return { ready: Object.values(checks).every((c) => c.status === 'up'), checks };
+  };
+}
+
 /** ROLE=worker: no API; `/metrics` and `/health` on METRICS_PORT (0: none). */
 export async function createWorkerContext(appConfig: AppConfig, definitions: readonly WorkflowDefinition[]): Promise<INestApplicationContext> {
   const config = withLogLevel(appConfig);
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config, definitions), { logger: new PinoNestLogger(loggersFor(config).app) });
   ctx.enableShutdownHooks();
-  if (config.METRICS && config.METRICS_PORT > 0) await ctx.get(Observability).serveWorkerHttp(config.HOST, config.METRICS_PORT);
+  if (config.METRICS && config.METRICS_PORT > 0) await ctx.get(Observability).serveWorkerHttp(config.HOST, config.METRICS_PORT, workerReadiness(ctx));
   return ctx;
 }

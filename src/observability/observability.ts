@@ -13,7 +13,7 @@ import { EngineMetrics, safeTelemetry } from './metrics';
 import { registerScrapeGauges } from './scrape-gauges';
 import { SlaMonitor } from './sla-monitor';
 import { flushTracing } from './tracing';
-import { startWorkerHttp } from './worker-http';
+import { startWorkerHttp, type WorkerReadiness } from './worker-http';
 
 /**
  * This application's metrics, logger and SLA monitor. The engine runtime is built by the
@@ -86,9 +86,9 @@ export class Observability implements OnApplicationBootstrap, OnModuleDestroy, O
    * A port already taken (two workers on one host) costs the metrics, not the worker: said
    * once, loudly, and the worker goes on working.
    */
-  async serveWorkerHttp(host: string, port: number): Promise<void> {
+  async serveWorkerHttp(host: string, port: number, readiness?: WorkerReadiness): Promise<void> {
     try {
-      this.workerHttp = await startWorkerHttp(this, host, port);
+      this.workerHttp = await startWorkerHttp(this, host, port, readiness);
       this.logger.info({ host, port }, 'worker metrics and liveness served');
     } catch (err) {
       this.logger.error({ host, port, error: (err as Error).message }, 'worker metrics cannot be served on METRICS_PORT; give each worker on a host its own port');
