@@ -57,6 +57,11 @@ export class DefinitionRegistry {
     return d;
   }
 
+  /** Whether this process registers that version. */
+  has(type: string, version: number): boolean {
+    return this.byKey.has(`${type}@${version}`);
+  }
+
   all(): WorkflowDefinition[] {
     return [...this.byKey.values()].sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
   }

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
 import { ActivityTimeoutError } from './errors/activity-timeout.error';
+import { DomainError } from './errors/domain.error';
 import { serializeError } from './instance';
 import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
@@ -25,6 +26,8 @@ export interface WorkerOptions {
 
 /** How early BullMQ may hand over a delayed job by its own timing (seen: a few milliseconds). */
 const EARLY_HANDOVER_MS = 100;
+/** How long a job of an unregistered definition version waits before it is looked at again. */
+const PARK_MS = 60_000;
 
 /** Runs `fn` in a span that continues the trace the job was scheduled in. */
 function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
@@ -61,10 +64,14 @@ export class EngineWorkers {
     };
     const c = this.options.concurrency;
     this.workers.push(
-      new Worker<ActivityJob>('activities', (job) => this.runActivity(job), { ...common, concurrency: c.activities }),
-      new Worker<TimerJob>('timers', (job) => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.fireTimer(job.data)), { ...common, concurrency: c.timers }),
-      new Worker<EffectJob>('effects', (job) => this.runEffect(job), { ...common, concurrency: c.effects }),
-      new Worker<EventJob>('events', (job) => this.runEvent(job.data), { ...common, concurrency: c.events }),
+      new Worker<ActivityJob>('activities', (job, token) => this.parkingUnregistered(job, token, () => this.runActivity(job)), { ...common, concurrency: c.activities }),
+      new Worker<TimerJob>(
+        'timers',
+        (job, token) => this.parkingUnregistered(job, token, () => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.fireTimer(job.data))),
+        { ...common, concurrency: c.timers },
+      ),
+      new Worker<EffectJob>('effects', (job, token) => this.parkingUnregistered(job, token, () => this.runEffect(job)), { ...common, concurrency: c.effects }),
+      new Worker<EventJob>('events', (job, token) => this.parkingUnregistered(job, token, () => this.runEvent(job.data)), { ...common, concurrency: c.events }),
     );
     for (const w of this.workers) {
       w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
@@ -79,13 +86,33 @@ export class EngineWorkers {
     this.workers.length = 0;
   }
 
+  /**
+   * A job of a definition version this process does not register is parked (delayed again,
+   * no attempt spent) for a process that does, or for this one after a deployment: running
+   * it here would burn its attempts and the sweeper would re-send it with new ones, forever.
+   */
+  private async parkingUnregistered(job: Job, token: string | undefined, run: () => Promise<void>): Promise<void> {
+    const { type, version } = job.data as { type?: string; version?: number };
+    if (type === undefined || version === undefined || this.registry.has(type, version)) {
+      try {
+        return await run();
+      } catch (err) {
+        // Timers and events name only their workflow: its row's version is found applying them.
+        if (!(err instanceof DomainError && err.code === 'definition_not_found')) throw err;
+      }
+    }
+    this.options.log('job of a definition this process does not register parked', { queue: job.queueName, jobId: job.id, ...jobFields(job.data), parkedForMs: PARK_MS });
+    await job.moveToDelayed(Date.now() + PARK_MS, token);
+    throw new DelayedError();
+  }
+
   private policyOf(data: any): RetryPolicy {
     const def = this.registry.get(data.type, data.version);
     return resolveRetryPolicy(data.src !== undefined ? def.activities?.[data.src]?.retry : def.effects?.[data.name]?.retry);
   }
 
   private backoff(attemptsMade: number, data: any): number {
-    if (!data?.type) return 1000;
+    if (!data?.type || !this.registry.has(data.type, data.version)) return 1000;
     return retryDelayMs(this.policyOf(data), (data.attemptsBefore ?? 0) + attemptsMade);
   }
 

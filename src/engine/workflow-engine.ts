@@ -268,7 +268,8 @@ export class WorkflowEngine {
     try {
       await apply();
     } catch (err) {
-      if (isTransient(err) || (err instanceof DomainError && err.code === 'workflow_not_found')) throw err;
+      // A version this process does not register cannot even be failed here: the job is parked for one that does.
+      if (isTransient(err) || (err instanceof DomainError && (err.code === 'workflow_not_found' || err.code === 'definition_not_found'))) throw err;
       const error = { ...serializeError(err), message: `could not apply ${what}: ${(err as Error)?.message ?? String(err)}` };
       await this.withInstance(workflowId, SYSTEM, async (step) => {
         if (step.isTerminal) return;

@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { REDIS_URL, waitFor } from '../support/env';
 import { freePort, startMainProcess, stopProcess } from '../support/processes';
@@ -52,3 +55,24 @@ test('a worker says it once and answers 503 on /health/ready, naming the version
   expect(started.output().split('live instances use definitions this process does not register').length - 1).toBe(1);
   expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
 }, 60_000);
+
+test('a job of the stranded version is parked by the worker, no attempt spent, and the instance left as it was', async () => {
+  // A timer of a stranded instance falls due: the worker that does not register its version must not spend it.
+  const timerId = randomUUID();
+  await api.db.dataSource.query(`INSERT INTO timer (id, workflow_id, send_id, event, due_at, status) VALUES ($1, 'stranded-1', 'probe', '{"type":"probe.fired"}', now(), 'scheduled')`, [timerId]);
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const timers = new Queue('timers', { connection, prefix: api.prefix });
+  try {
+    await timers.add('fire', { workflowId: 'stranded-1', timerId }, { jobId: `t-${timerId}` });
+    const parked = await waitFor(async () => {
+      const job = await timers.getJob(`t-${timerId}`);
+      return job && (await job.getState()) === 'delayed' && job.delay > 0 ? job : undefined;
+    }, 'the timer job to be parked', 20_000, 200);
+    expect(parked.attemptsMade).toBe(0);
+    const [row] = await api.db.dataSource.query(`SELECT status, (SELECT status FROM timer WHERE id = $2) AS timer FROM workflow_instance WHERE id = $1`, ['stranded-1', timerId]);
+    expect(row).toEqual({ status: 'waiting', timer: 'scheduled' });
+  } finally {
+    await timers.close();
+    connection.disconnect();
+  }
+}, 40_000);
