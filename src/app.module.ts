@@ -24,18 +24,31 @@ import { Observability } from './observability/observability';
 import { ObservabilityModule } from './observability/observability.module';
 import { dataSourceOptions } from './persistence/data-source';
 import { WorkflowQueries } from './persistence/workflow-queries';
+import { BatchOperations } from './operations/batches';
+import { BatchOperationsController } from './operations/batch-operations.controller';
+import { IncidentQueries } from './operations/incident-queries';
+import { IncidentsController } from './operations/incidents.controller';
+import { OperationsRunner } from './operations/operations-runner';
+import { OperatorApprovalsController } from './operations/operator-approvals.controller';
+import { OperatorService } from './operations/operator-service';
+import { BATCHES, INCIDENT_QUERIES, OPERATIONS_RUNNER, OPERATOR_SERVICE } from './operations/tokens';
 
 const RUNTIME = Symbol('EngineRuntime');
 
 /** Starts the engine's workers and sweeper with the application, and stops them before the pool closes. */
 class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(RUNTIME) private readonly runtime: EngineRuntime) {}
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: EngineRuntime,
+    @Inject(OPERATIONS_RUNNER) private readonly operations: OperationsRunner,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runtime.start();
+    this.operations.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.operations.stop();
     await this.runtime.stop();
   }
 }
@@ -54,7 +67,9 @@ export class AppModule {
         // The web console at / and its read endpoints: HTTP processes only.
         ...(serveHttp ? [ConsoleModule] : []),
       ],
-      controllers: serveHttp ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController] : [],
+      controllers: serveHttp
+        ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController, IncidentsController, BatchOperationsController, OperatorApprovalsController]
+        : [],
       providers: [
         {
           provide: RUNTIME,
@@ -96,6 +111,24 @@ export class AppModule {
           provide: RefusalRecorder,
           inject: [DataSource, RUNTIME, SecurityEventLog],
           useFactory: (ds: DataSource, r: EngineRuntime, log: SecurityEventLog) => new RefusalRecorder(ds, r.engine, log),
+        },
+        { provide: INCIDENT_QUERIES, inject: [DataSource], useFactory: (ds: DataSource) => new IncidentQueries(ds) },
+        {
+          provide: BATCHES,
+          inject: [DataSource, RUNTIME, QUERIES],
+          useFactory: (ds: DataSource, r: EngineRuntime, q: WorkflowQueries) => new BatchOperations(ds, r.engine, r.operations, q),
+        },
+        {
+          provide: OPERATOR_SERVICE,
+          inject: [DataSource, RUNTIME, BATCHES],
+          useFactory: (ds: DataSource, r: EngineRuntime, b: BatchOperations) =>
+            new OperatorService(ds, r.engine, r.operations, b, { dualControl: config.DUAL_CONTROL, approvalTtlMs: config.OPERATOR_APPROVAL_TTL_HOURS * 3600 * 1000 }),
+        },
+        {
+          provide: OPERATIONS_RUNNER,
+          inject: [RUNTIME, BATCHES, OPERATOR_SERVICE, Observability],
+          useFactory: (r: EngineRuntime, b: BatchOperations, o: OperatorService, obs: Observability) =>
+            new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }),
         },
         EngineLifecycle,
         // API keys: the global auth guard, the admin's and the development principals.

@@ -101,7 +101,8 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
             },
             { target: 'awaitingReview', actions: { type: 'recordScore', params: ({ event }) => ({ score: event.output.score }) } },
           ],
-          // No onError: a scorer that cannot answer fails the check, and the caller compensates.
+          // A scorer that cannot answer (after its retries) fails the check on purpose: the caller compensates.
+          onError: 'scoringFailed',
         },
       },
       awaitingReview: {
@@ -131,6 +132,8 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
       },
       approved: { type: 'final', entry: assign({ decision: 'approved' }) },
       declined: { type: 'final', entry: assign({ decision: 'declined' }) },
+      // Tagged `failed`: the workflow ends `failed` and its parent gets the error event.
+      scoringFailed: { type: 'final', tags: ['failed'] },
     },
     output: ({ context }) => ({
       // Only final states produce output and each sets the decision; declining is the safe reading otherwise.

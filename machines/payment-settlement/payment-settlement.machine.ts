@@ -132,7 +132,7 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
             { guard: { type: 'isValid', params: ({ event }) => event.output }, target: 'reserving' },
             { target: 'failed', actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: event.output.reason ?? 'invalid payment' }) } },
           ],
-          // No onError: nothing is held yet, so a validation that cannot complete simply fails the workflow.
+          // No onError: a validation that cannot complete opens an incident; nothing is held yet, and an operator retries or terminates it.
         },
         on: { 'cancellation.requested': { target: 'cancelled', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
       },
@@ -271,7 +271,7 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           onError: { target: 'reversingTransfer', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'hold could not be captured' } } },
         },
       },
-      // Compensations. No onError: a compensation that cannot complete fails the workflow for an operator.
+      // Compensations. No onError: a compensation that cannot complete opens an incident; the payment keeps its state for an operator to retry.
       reversingTransfer: {
         invoke: {
           id: 'reverseTransfer',

@@ -10,7 +10,9 @@ import type { WorkflowEngine } from '../engine/workflow-engine';
 
 /** The actions on one workflow or task (the API's own routes): only a refusal of one of these goes into a history. */
 // Express routes without regard to case or a trailing slash: so do these.
-const WORKFLOW_ACTION = /^\/v1\/workflows\/([^/]+)\/(?:events|cancel)\/?$/i;
+const WORKFLOW_ACTION = /^\/v1\/workflows\/([^/]+)\/(?:events|cancel|pause|resume|terminate)\/?$/i;
+const INCIDENT_ACTION = /^\/v1\/incidents\/([^/]+)\/(?:retry|resolve)\/?$/i;
+const APPROVAL_ACTION = /^\/v1\/operator-approvals\/([^/]+)\/(?:approve|reject)\/?$/i;
 const TASK_ACTION = /^\/v1\/tasks\/([^/]+)\/(?:claim|unclaim|complete|reassign)\/?$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PLAUSIBLE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,1023}$/;
@@ -151,6 +153,28 @@ export class RefusalRecorder {
       if (!id || !PLAUSIBLE_ID.test(id)) return undefined;
       const [row] = await query<{ id: string }>(this.db, 'SELECT id FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(id), scope.tenant]);
       return row?.id;
+    }
+    const incident = INCIDENT_ACTION.exec(path);
+    if (incident) {
+      const id = decoded(incident[1]!);
+      if (!id || !UUID.test(id)) return undefined;
+      const [row] = await query<{ workflow_id: string }>(this.db, 'SELECT workflow_id FROM incident WHERE id = $1 AND tenant = $2', [id, scope.tenant]);
+      return row?.workflow_id;
+    }
+    const approval = APPROVAL_ACTION.exec(path);
+    if (approval) {
+      // A refused approval (the requester's own, dual control) is recorded with the workflow it is about.
+      const id = decoded(approval[1]!);
+      if (!id || !UUID.test(id)) return undefined;
+      const [row] = await query<{ workflow_id: string | null }>(
+        this.db,
+        `SELECT coalesce(i.workflow_id, w.id) AS workflow_id FROM operator_approval a
+           LEFT JOIN incident i ON i.id::text = a.target ->> 'incidentId' AND i.tenant = a.tenant
+           LEFT JOIN workflow_instance w ON w.id = $3 || (a.target ->> 'workflowId') AND w.tenant = a.tenant
+          WHERE a.id = $1 AND a.tenant = $2`,
+        [id, scope.tenant, scope.tenant === 'default' ? '' : `${scope.tenant}/`],
+      );
+      return row?.workflow_id ?? undefined;
     }
     const task = TASK_ACTION.exec(path);
     if (task) {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../engine/errors/domain.error';
+import { INCIDENT_KINDS } from '../engine/incidents';
+import { WORKFLOW_STATUSES, type WorkflowStatus } from '../engine/snapshot';
 
 /** Parses with zod; failures become a 400 listing each field at fault. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
@@ -56,13 +58,15 @@ export const queryTimestamp = z.iso
 
 export const listQuerySchema = z.strictObject({
   type: z.string().optional(),
-  status: z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']).optional(),
+  status: z.enum(WORKFLOW_STATUSES as [WorkflowStatus, ...WorkflowStatus[]]).optional(),
   state: z.string().optional(),
   businessKey: z.string().optional(),
   /** Past a state's SLA now. */
   overdue: queryFlag.optional(),
   /** An activity still retrying after ACTIVITY_RETRY_ALERT_MS. */
   retrying: queryFlag.optional(),
+  /** An open incident (true), or none (false). */
+  hasIncident: queryFlag.optional(),
   createdAfter: queryTimestamp.optional(),
   createdBefore: queryTimestamp.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -70,3 +74,47 @@ export const listQuerySchema = z.strictObject({
 });
 
 export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** Every operator action says why: the reason goes into the history with the principal. */
+export const reasonSchema = z.strictObject({ reason: z.string().trim().min(1, 'required: say why').max(1000) });
+
+export const incidentListSchema = z.strictObject({
+  type: z.string().optional(),
+  workflowId: z.string().max(1024).optional(),
+  kind: z.enum(INCIDENT_KINDS).optional(),
+  status: z.enum(['open', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});
+
+export const uuidSchema = z.uuid({ message: 'a UUID' });
+
+/** The workflow list's filters, as a batch operation selects by them (no paging). */
+export const batchFilterSchema = listQuerySchema.omit({ limit: true, cursor: true }).extend({
+  overdue: z.boolean().optional(),
+  retrying: z.boolean().optional(),
+  hasIncident: z.boolean().optional(),
+});
+
+export const BATCH_ACTIONS = ['retry', 'resolve', 'pause', 'resume', 'terminate', 'cancel'] as const;
+
+export const batchRequestSchema = z.strictObject({
+  action: z.enum(BATCH_ACTIONS),
+  filter: batchFilterSchema,
+  reason: z.string().trim().min(1, 'required: say why').max(1000),
+  dryRun: z.boolean().default(false),
+});
+
+export const batchItemsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.coerce.number().int().min(0).optional(),
+  outcome: z.enum(['pending', 'done', 'skipped', 'failed']).optional(),
+});
+
+export const approvalDecisionSchema = z.strictObject({ reason: z.string().trim().max(1000).optional() }).optional();
+
+export const approvalListSchema = z.strictObject({
+  status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { PROBLEM, REASON_BODY } from './openapi-shapes';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
@@ -7,19 +8,23 @@ import type { WorkflowEngine } from '../engine/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope } from './request-actor';
 import { ENGINE, QUERIES } from './tokens';
-import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, startWorkflowSchema, instanceIdSchema } from './validation';
+import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, reasonSchema, startWorkflowSchema, instanceIdSchema } from './validation';
+import type { OperatorService } from '../operations/operator-service';
+import { respond } from '../operations/respond';
+import { OPERATOR_SERVICE } from '../operations/tokens';
+import { WORKFLOW_STATUSES } from '../engine/snapshot';
 
-const problem = { description: 'application/problem+json (RFC 9457)' };
 
 @ApiTags('workflows')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, ...problem })
-@ApiResponse({ status: 403, ...problem })
+@ApiResponse({ status: 401, ...PROBLEM })
+@ApiResponse({ status: 403, ...PROBLEM })
 @Controller('v1/workflows')
 export class WorkflowsController {
   constructor(
     @Inject(ENGINE) private readonly engine: WorkflowEngine,
     @Inject(QUERIES) private readonly queries: WorkflowQueries,
+    @Inject(OPERATOR_SERVICE) private readonly operator: OperatorService,
   ) {}
 
   @Post()
@@ -29,10 +34,10 @@ export class WorkflowsController {
   @ApiBody({ schema: { type: 'object', required: ['type', 'input'], properties: { type: { type: 'string', example: 'demo-transfer' }, version: { type: 'integer' }, workflowId: { type: 'string' }, businessKey: { type: 'string' }, input: { type: 'object' } } } })
   @ApiResponse({ status: 201, description: 'started' })
   @ApiResponse({ status: 200, description: 'an identical earlier start, replayed' })
-  @ApiResponse({ status: 400, ...problem })
-  @ApiResponse({ status: 404, ...problem })
-  @ApiResponse({ status: 409, ...problem })
-  @ApiResponse({ status: 422, ...problem })
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  @ApiResponse({ status: 422, ...PROBLEM })
   async start(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const cmd = parseOrThrow(startWorkflowSchema, body);
     const claim = key === undefined ? undefined : { scope: idempotencyScope(req, 'POST /v1/workflows'), key: parseOrThrow(idempotencyKeySchema, key, 'Idempotency-Key') };
@@ -44,30 +49,31 @@ export class WorkflowsController {
 
   @Get()
   @ApiOperation({
-    summary: 'List workflows, newest first (filters: type, status, state, businessKey, overdue, retrying, createdAfter, createdBefore; cursor pagination)',
+    summary: 'List workflows, newest first (filters: type, status, state, businessKey, overdue, retrying, hasIncident, createdAfter, createdBefore; cursor pagination)',
     description:
       '`overdue=true`: instances past a state\'s SLA now, each with `overdue: [{state, enteredAt, maxDurationMs, overdueByMs}]`. ' +
       '`retrying=true`: instances with an activity still retrying after ACTIVITY_RETRY_ALERT_MS, each with `retrying: [{activityId, activity, attempts, since, lastError}]`. ' +
       '`status=failed` lists the failed ones. `createdAfter` (inclusive) and `createdBefore` (exclusive) are ISO 8601 timestamps with a time zone.',
   })
   @ApiQuery({ name: 'type', required: false })
-  @ApiQuery({ name: 'status', required: false, enum: ['running', 'waiting', 'completed', 'failed', 'cancelled'] })
+  @ApiQuery({ name: 'status', required: false, enum: [...WORKFLOW_STATUSES] })
   @ApiQuery({ name: 'state', required: false, description: 'a dotted state path, ancestors included' })
   @ApiQuery({ name: 'businessKey', required: false })
   @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'retrying', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'hasIncident', required: false, enum: ['true', 'false'], description: 'instances with an open incident (true) or without (false)' })
   @ApiQuery({ name: 'createdAfter', required: false, example: '2026-01-31T00:00:00Z' })
   @ApiQuery({ name: 'createdBefore', required: false, example: '2026-02-01T00:00:00Z' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false })
-  @ApiResponse({ status: 400, ...problem })
+  @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.queries.list(scopeOf(req), parseOrThrow(listQuerySchema, q));
   }
 
   @Get(':id')
   @ApiParam({ name: 'id' })
-  @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow' })
+  @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow; its open `incidents` and the count of `heldInputs`' })
   get(@Param('id') id: string, @Req() req: Request) {
     return this.queries.get(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
   }
@@ -75,23 +81,89 @@ export class WorkflowsController {
   @Post(':id/events')
   @Roles('operator')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Deliver a signal {type, ...payload}; 409 when the current state does not accept it' })
+  @ApiOperation({
+    summary: 'Deliver a signal {type, ...payload}; 409 when the current state does not accept it',
+    description: 'While the workflow is paused, or has an open incident, the signal is kept and applied later in arrival order: 202 with `held: {reason}`. A signal the machine cannot take (it throws) opens an incident that keeps it: 202 with `held: {reason: "incident", incidentId}`.',
+  })
   @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
-  @ApiResponse({ status: 409, ...problem })
-  async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+  @ApiResponse({ status: 202, description: 'kept (held), applied later' })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const workflowId = scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id'));
     const event = parseOrThrow(eventSchema, body);
-    return this.engine.signal(workflowId, event, actorOf(req));
+    const view = await this.engine.signal(workflowId, event, actorOf(req));
+    if (view.held) res.status(202);
+    return view;
   }
 
   @Post(':id/cancel')
   @Roles('operator')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel: stops activities and timers and takes the machine\'s cancel path when it has one' })
+  @ApiOperation({
+    summary: 'Cancel: stops activities and timers and takes the machine\'s cancel path when it has one',
+    description: 'A paused workflow, or one with an open incident, keeps the request and applies it later: 202 with `held`. To end a workflow at once without its cancel path, see terminate.',
+  })
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
-  cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+  @ApiResponse({ status: 202, description: 'kept (held), applied later' })
+  async cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const parsed = parseOrThrow(cancelSchema, body && Object.keys(body as object).length ? body : undefined);
-    return this.engine.cancel(scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id')), actorOf(req), parsed?.reason);
+    const view = await this.engine.cancel(scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id')), actorOf(req), parsed?.reason);
+    if (view.held) res.status(202);
+    return view;
+  }
+
+  @Post(':id/pause')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Pause: nothing is dispatched; activity results, timer fires, signals and task decisions that arrive are recorded and held until resume',
+    description: 'Needs a `reason` (recorded with the principal). 409 `workflow-paused` when already paused, `workflow-terminal` when it ended. 202 `{pendingApproval}` when DUAL_CONTROL names `pause`.',
+  })
+  @ApiBody(REASON_BODY)
+  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  pause(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.operatorAction('pause', id, body, req, res);
+  }
+
+  @Post(':id/resume')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Resume a paused workflow; what was held is applied in arrival order',
+    description: 'Needs a `reason`. 409 `workflow-not-paused`. 202 `{pendingApproval}` when DUAL_CONTROL names `resume`.',
+  })
+  @ApiBody(REASON_BODY)
+  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  resume(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.operatorAction('resume', id, body, req, res);
+  }
+
+  @Post(':id/terminate')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Terminate: end it at once as `terminated`, with no compensation (unlike cancel, which takes the machine\'s cancel path)',
+    description: 'Needs a `reason`. Activities, timers and tasks are stopped; open incidents are closed; held inputs are dropped. 409 `workflow-terminal`. 202 `{pendingApproval}` when DUAL_CONTROL names `terminate`.',
+  })
+  @ApiBody(REASON_BODY)
+  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  terminate(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.operatorAction('terminate', id, body, req, res);
+  }
+
+  private async operatorAction(action: 'pause' | 'resume' | 'terminate', id: string, body: unknown, req: Request, res: Response) {
+    const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
+    const { reason } = parseOrThrow(reasonSchema, body);
+    return respond(res, await this.operator.request(scopeOf(req), { action, workflowId }, actorOf(req), reason));
   }
 
   @Get(':id/history')

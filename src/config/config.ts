@@ -92,6 +92,19 @@ const schema = z.object({
   RATE_LIMIT_AUTH_WINDOW_MS: z.coerce.number().int().min(1000).multipleOf(1000, 'whole seconds (a multiple of 1000)').default(60_000),
   /** A 429 is sent after at most this long (never past its window's reset): a client retrying at once is slowed to its concurrency per hold. 0: at once. */
   RATE_LIMIT_REFUSAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /**
+   * Operator actions a second operator must approve, comma-separated: pause, resume,
+   * terminate, retry, resolve, batch (every batch operation). Empty: none.
+   */
+  DUAL_CONTROL: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['pause', 'resume', 'terminate', 'retry', 'resolve', 'batch'], { message: 'one of pause, resume, terminate, retry, resolve, batch' }))),
+  /** How long an operator action waits for its second operator before it expires. */
+  OPERATOR_APPROVAL_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How often every process looks for batch items to carry out, held inputs to apply and approvals to expire. */
+  OPERATIONS_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   /** The key of the `admin` principal (every role), created or kept at start; empty means unset. Never logged. */
   STATERA_BOOTSTRAP_ADMIN_KEY: z.preprocess(
     (v) => (v === '' ? undefined : v),

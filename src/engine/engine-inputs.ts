@@ -1,4 +1,5 @@
 import type { EventObject } from 'xstate';
+import { MachineError } from './errors/machine.error';
 import type { Actor } from './history';
 import { TASK_TIMER_PREFIX } from './human-task';
 import type { ActivityJob, TimerJob } from './jobs';
@@ -18,45 +19,61 @@ export function describeInput(input: EngineInput): string {
   return input.kind === 'activity' ? `the result of activity ${input.job.activityId}` : `timer ${input.job.timerId}`;
 }
 
-/** Applies one input to its locked instance. A late one (its invocation or timer no longer wanted) is recorded as discarded. */
-export async function applyInput(step: Step, input: EngineInput): Promise<void> {
-  if (input.kind === 'activity') await applyActivityResult(step, input.job, input.result);
-  else await applyTimer(step, input.job);
+/**
+ * Applies one input to its locked instance, or keeps it (held) while the instance is paused or
+ * has an open incident. A late one (its invocation or timer no longer wanted) is recorded as
+ * discarded. `fromHeld`: the input was held before, and its row says so.
+ */
+export async function applyInput(step: Step, input: EngineInput, fromHeld = false): Promise<void> {
+  if (input.kind === 'activity') await applyActivityResult(step, input.job, input.result, fromHeld);
+  else await applyTimer(step, input.job, fromHeld);
 }
 
-async function applyActivityResult(step: Step, job: ActivityJob, result: ActivityResult): Promise<void> {
-  const open = await step.tx.one(
-    `UPDATE activity SET status = $2, attempts = GREATEST(attempts, $3), last_error = $4, updated_at = now()
-      WHERE id = $1 AND status = 'scheduled' RETURNING id`,
-    [job.invocationId, result.ok ? 'completed' : 'failed', result.ok ? 0 : result.attempts, result.ok ? null : result.error],
-  );
+/** The row states an input may still apply from: scheduled, or held (paused, an incident) and now released. */
+function openStates(fromHeld: boolean): string[] {
+  return fromHeld ? ['scheduled', 'held'] : ['scheduled'];
+}
+
+async function applyActivityResult(step: Step, job: ActivityJob, result: ActivityResult, fromHeld: boolean): Promise<void> {
   const event = result.ok
     ? { type: `xstate.done.actor.${job.activityId}`, output: result.output }
     : { type: `xstate.error.actor.${job.activityId}`, error: result.error };
+  const holding = step.isHeld && !fromHeld;
+  const open = await step.tx.one(
+    `UPDATE activity SET status = $2, attempts = GREATEST(attempts, $3), last_error = $4, updated_at = now()
+      WHERE id = $1 AND status = ANY($5::text[]) RETURNING id`,
+    [job.invocationId, holding ? 'held' : result.ok ? 'completed' : 'failed', result.ok ? 0 : result.attempts, result.ok ? null : result.error, openStates(fromHeld)],
+  );
   if (!open) {
     step.record({ kind: 'activity.result.discarded', event, outcome: 'discarded', reason: 'the invocation was stopped', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, worker: result.worker } });
     return;
   }
+  if (holding) return step.hold({ kind: 'activity', job, result });
   step.invocationSettled(job.activityId);
   const accepted = await step.apply(event, result.ok ? 'activity.completed' : 'activity.failed', {
     idempotencyKey: job.idempotencyKey,
     data: { invocationId: job.invocationId, worker: result.worker },
   });
-  // An error the machine does not handle normally puts the snapshot in `error`; if the
-  // state merely ignored it, the workflow must still not wait forever.
-  if (!result.ok && !accepted && !step.isTerminal) step.forceEnd('failed', result.error);
+  // A state that ignores the failure of its own activity would wait forever: that is an
+  // unhandled failure too, an incident and not an end.
+  if (!result.ok && !accepted && !step.isTerminal) {
+    throw new MachineError(`${step.definition.type}@${step.definition.version} does not handle the failure of activity ${job.activityId} (${job.src}) in ${JSON.stringify(step.snapshot.value)}`, true);
+  }
 }
 
-async function applyTimer(step: Step, job: TimerJob): Promise<void> {
+async function applyTimer(step: Step, job: TimerJob, fromHeld: boolean): Promise<void> {
+  const holding = step.isHeld && !fromHeld;
   const timer = await step.tx.one<{ event: EventObject; send_id: string; due_at: Date }>(
-    `UPDATE timer SET status = 'fired', fired_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING event, send_id, due_at`,
-    [job.timerId],
+    `UPDATE timer SET status = $2, fired_at = now() WHERE id = $1 AND status = ANY($3::text[]) RETURNING event, send_id, due_at`,
+    [job.timerId, holding ? 'held' : 'fired', openStates(fromHeld)],
   );
   if (!timer) {
     step.record({ kind: 'timer.discarded', outcome: 'discarded', reason: 'the timer was cancelled or already fired', data: { timerId: job.timerId } });
     return;
   }
-  step.firedTimer(timer.due_at);
+  if (holding) return step.hold({ kind: 'timer', job });
+  // Lateness measures the timer service, not how long an operator held the workflow.
+  if (!fromHeld) step.firedTimer(timer.due_at);
   if (timer.event.type.startsWith(TASK_TIMER_PREFIX)) {
     step.record({ kind: 'timer.fired', outcome: 'ok', data: { timerId: job.timerId, sendId: timer.send_id } });
     await step.taskTimerFired(timer.event as EventObject & { taskId: string });

@@ -11,7 +11,7 @@ export interface Actor {
 
 export const SYSTEM: Actor = { actor: 'system:engine' };
 
-export type Outcome = 'accepted' | 'rejected' | 'discarded' | 'ok' | 'failed';
+export type Outcome = 'accepted' | 'rejected' | 'discarded' | 'ok' | 'failed' | 'held';
 
 /** One recorded fact of an instance, as hashed: every field but the hash itself. */
 export interface HistoryRecord {

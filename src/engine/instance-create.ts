@@ -78,6 +78,8 @@ export async function createInstance(
     parent_invocation_id: extra.parentInvocationId ?? null,
     start_fingerprint: extra.fingerprint,
     cancel_requested: false,
+    open_incidents: 0,
+    held_inputs: 0,
     counters: {},
     history_seq: 0,
     history_head: GENESIS_HASH,

@@ -81,7 +81,7 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
   const id = $(w.row.id);
   const status =
     w.status === 'live'
-      ? `CASE WHEN EXISTS (SELECT 1 FROM activity WHERE workflow_id = ${id} AND status = 'scheduled') THEN 'running' ELSE 'waiting' END`
+      ? `CASE WHEN EXISTS (SELECT 1 FROM activity WHERE workflow_id = ${id} AND status IN ('scheduled', 'held')) THEN 'running' ELSE 'waiting' END`
       : $(w.status);
   const row = w.row;
   const common: [string, string][] = [
@@ -97,6 +97,8 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
     ['history_seq', $(w.history.length ? w.history[w.history.length - 1].seq : row.history_seq)],
     ['history_head', $(w.history.length ? w.history[w.history.length - 1].hash : row.history_head)],
     ['cancel_requested', $(row.cancel_requested)],
+    ['open_incidents', $(row.open_incidents ?? 0)],
+    ['held_inputs', $(row.held_inputs ?? 0)],
     ['ended_at', $(row.ended_at)],
   ];
   const instance = w.isNew

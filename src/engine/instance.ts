@@ -23,6 +23,10 @@ export interface InstanceRow {
   parent_invocation_id: string | null;
   start_fingerprint: string;
   cancel_requested: boolean;
+  /** Open incidents: while any blocks, inputs are held (held_input). */
+  open_incidents: number;
+  /** Inputs held and not yet applied: new ones queue behind them. */
+  held_inputs: number;
   counters: Record<string, number>;
   history_seq: number;
   history_head: string;

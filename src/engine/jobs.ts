@@ -17,6 +17,8 @@ export interface ActivityJob {
   idempotencyKey: string;
   /** Attempts already made before this job was (re)sent. */
   attemptsBefore: number;
+  /** The last attempt number allowed, when an operator's retry gave a fresh budget (else the policy's maximum). */
+  attemptLimit?: number;
   /** W3C trace context of the transaction that scheduled it (absent when re-sent by the sweeper). */
   trace?: Record<string, string>;
 }
@@ -61,7 +63,8 @@ export interface OutboxEntry {
 }
 
 export const jobIds = {
-  activity: (invocationId: string) => `a-${invocationId}`,
+  /** A fresh budget (a retried incident) is a new job: the spent one may still sit in the failed set. */
+  activity: (invocationId: string, attemptLimit?: number | null) => (attemptLimit ? `a-${invocationId}-l${attemptLimit}` : `a-${invocationId}`),
   timer: (timerId: string) => `t-${timerId}`,
   effect: (effectId: string) => `e-${effectId}`,
   childFinished: (invocationId: string) => `f-${invocationId}`,
@@ -73,8 +76,8 @@ export function activityEntry(job: ActivityJob, maximumAttempts: number): Outbox
     workflowId: job.workflowId,
     queue: 'activities',
     op: 'add',
-    jobId: jobIds.activity(job.invocationId),
-    payload: { name: job.src, data: job, attempts: Math.max(1, maximumAttempts - job.attemptsBefore) },
+    jobId: jobIds.activity(job.invocationId, job.attemptLimit),
+    payload: { name: job.src, data: job, attempts: Math.max(1, (job.attemptLimit ?? maximumAttempts) - job.attemptsBefore) },
     runAt: new Date(),
   };
 }

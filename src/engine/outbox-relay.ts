@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { resolveRetryPolicy } from './definition';
-import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type OutboxEntry } from './jobs';
+import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type ActivityJob, type OutboxEntry } from './jobs';
 import type { QueueSet } from './queues';
 import type { WorkflowDefinition } from './definition';
 import type { DefinitionRegistry } from './registry';
@@ -19,6 +19,11 @@ export interface RelayOptions {
   overdueTimerMs: number;
   /** How long a send to Redis may take before it is left to the sweeper. */
   redisTimeoutMs: number;
+  /**
+   * An outstanding activity whose attempts are all spent (its last outcome was never recorded):
+   * not re-sent, handed here to open an incident instead.
+   */
+  spent?: (job: ActivityJob, lastError: unknown) => Promise<void>;
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -158,7 +163,7 @@ export class OutboxRelay implements OutboxDispatcher {
     const stale = scope === 'stale';
     const skipped = new Map<string, number>();
     /** The entry for a row, or nothing (counted) when its definition is not registered here. */
-    const entryOf = <R extends { type: string; definition_version: number }>(row: R, make: (def: WorkflowDefinition) => OutboxEntry): OutboxEntry[] => {
+    const entryOf = <R extends { type: string; definition_version: number }>(row: R, make: (def: WorkflowDefinition) => OutboxEntry | null): OutboxEntry[] => {
       let def: WorkflowDefinition;
       try {
         def = this.registry.get(row.type, row.definition_version);
@@ -167,7 +172,8 @@ export class OutboxRelay implements OutboxDispatcher {
         skipped.set(key, (skipped.get(key) ?? 0) + 1);
         return [];
       }
-      return [make(def)];
+      const entry = make(def);
+      return entry ? [entry] : [];
     };
     let sent = 0;
     const resend = async (entries: OutboxEntry[]) => {
@@ -178,7 +184,7 @@ export class OutboxRelay implements OutboxDispatcher {
     const staleParam = (ms: number) => (stale ? [ms] : []);
 
     await this.pages<any>(
-      `SELECT a.id, a.workflow_id, a.child_id, a.src, a.input, a.attempts, a.idempotency_key, a.updated_at::text AS k1, w.type, w.definition_version
+      `SELECT a.id, a.workflow_id, a.child_id, a.src, a.input, a.attempts, a.attempt_limit, a.last_error, a.idempotency_key, a.updated_at::text AS k1, w.type, w.definition_version
          FROM activity a JOIN workflow_instance w ON w.id = a.workflow_id
         WHERE a.status = 'scheduled' AND a.kind = 'activity'
           ${stale ? `AND a.updated_at < now() - make_interval(secs => $1::float / 1000)` : ''}
@@ -186,16 +192,22 @@ export class OutboxRelay implements OutboxDispatcher {
         ORDER BY a.updated_at, a.id`,
       staleParam(this.options.staleActivityMs),
       async (activities) => {
+        const spent: { job: ActivityJob; lastError: unknown }[] = [];
         await resend(
           activities.flatMap((a) =>
-            entryOf(a, (def) =>
-              activityEntry(
-                { workflowId: a.workflow_id, invocationId: a.id, type: a.type, version: a.definition_version, src: a.src, activityId: a.child_id, input: a.input, idempotencyKey: a.idempotency_key, attemptsBefore: a.attempts },
-                resolveRetryPolicy(def.activities?.[a.src]?.retry).maximumAttempts,
-              ),
-            ),
+            entryOf(a, (def) => {
+              const limit: number = a.attempt_limit ?? resolveRetryPolicy(def.activities?.[a.src]?.retry).maximumAttempts;
+              const job: ActivityJob = { workflowId: a.workflow_id, invocationId: a.id, type: a.type, version: a.definition_version, src: a.src, activityId: a.child_id, input: a.input, idempotencyKey: a.idempotency_key, attemptsBefore: a.attempts, ...(a.attempt_limit ? { attemptLimit: a.attempt_limit } : {}) };
+              // Every attempt of its budget ran: another set would call the partner again, forever.
+              if (a.attempts >= limit) {
+                spent.push({ job, lastError: a.last_error });
+                return null;
+              }
+              return activityEntry(job, limit);
+            }),
           ),
         );
+        for (const x of spent) await this.options.spent?.(x.job, x.lastError);
         if (stale) await query(this.db, `UPDATE activity SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
       },
     );
@@ -262,7 +274,7 @@ export class OutboxRelay implements OutboxDispatcher {
     await this.pages<any>(
       `SELECT a.id, a.created_at::text AS k1, a.workflow_id, c.id AS child_id, c.status, c.output, c.error FROM activity a
          JOIN workflow_instance c ON c.id = a.child_workflow_id
-        WHERE a.kind = 'workflow' AND a.status = 'scheduled' AND c.status IN ('completed', 'failed', 'cancelled') ${age}
+        WHERE a.kind = 'workflow' AND a.status = 'scheduled' AND c.status IN ('completed', 'failed', 'cancelled', 'terminated') ${age}
           AND (a.created_at, a.id) > ($K1::timestamptz, $K2::uuid)
         ORDER BY a.created_at, a.id`,
       params,
@@ -274,7 +286,7 @@ export class OutboxRelay implements OutboxDispatcher {
               parentId: f.workflow_id,
               invocationId: f.id,
               childWorkflowId: f.child_id,
-              outcome: f.status === 'completed' ? { status: 'completed', output: f.output } : { status: f.status, error: f.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } },
+              outcome: f.status === 'completed' ? { status: 'completed', output: f.output } : { status: f.status === 'cancelled' ? 'cancelled' : 'failed', error: f.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } },
             }),
           ),
         ),
@@ -282,7 +294,7 @@ export class OutboxRelay implements OutboxDispatcher {
     await this.pages<any>(
       `SELECT a.id, a.created_at::text AS k1, a.workflow_id, c.id AS child_id FROM activity a
          JOIN workflow_instance c ON c.id = a.child_workflow_id
-        WHERE a.kind = 'workflow' AND a.status = 'cancelled' AND c.status IN ('running', 'waiting') ${age}
+        WHERE a.kind = 'workflow' AND a.status = 'cancelled' AND c.status IN ('running', 'waiting', 'paused') ${age}
           AND (a.created_at, a.id) > ($K1::timestamptz, $K2::uuid)
         ORDER BY a.created_at, a.id`,
       params,

@@ -7,6 +7,7 @@ import { DefinitionRegistry } from './registry';
 import { EngineWorkers, type WorkerOptions } from './workers';
 import type { EngineTelemetry } from './telemetry';
 import { WorkflowEngine } from './workflow-engine';
+import { OperatorActions } from './operator-actions';
 
 export interface RuntimeOptions {
   dataSource: DataSource;
@@ -30,6 +31,8 @@ export class EngineRuntime {
   readonly engine: WorkflowEngine;
   readonly relay: OutboxRelay;
   readonly queues: QueueSet;
+  /** Pause, resume, terminate; retry and resolve incidents. */
+  readonly operations: OperatorActions;
   private readonly redis: Redis;
   private workers?: EngineWorkers;
   private sweepTimer?: NodeJS.Timeout;
@@ -55,12 +58,23 @@ export class EngineRuntime {
       overdueTimerMs: 10_000,
       redisTimeoutMs: 5000,
       ...options.relay,
+      // An activity whose every attempt ran without its last outcome recorded: an incident, never another set of attempts.
+      spent: (job, lastError) =>
+        this.engine
+          .openIncidentFor(job.workflowId, 'activity_exhausted', { name: 'AttemptsSpent', message: `every attempt of activity ${job.activityId} (${job.src}) ran and the last outcome was not recorded` }, {
+            kind: 'activity',
+            job,
+            result: { ok: false, error: lastError ?? { name: 'AttemptsSpent', message: 'attempts spent' }, attempts: job.attemptsBefore, worker: 'sweeper' },
+          })
+          .then(() => undefined),
       log,
     });
     this.engine = new WorkflowEngine(options.dataSource, this.registry, this.relay, {
       idempotencyTtlMs: options.idempotencyTtlMs ?? 24 * 3600 * 1000,
       telemetry: options.telemetry,
+      log,
     });
+    this.operations = new OperatorActions(options.dataSource, this.engine);
     if (options.workers) {
       this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
         concurrency: { activities: 16, timers: 8, effects: 8, events: 8 },

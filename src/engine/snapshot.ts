@@ -1,8 +1,13 @@
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
 import { anyState } from './machine-states';
 
-export type WorkflowStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-export const TERMINAL: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'cancelled']);
+/**
+ * `paused`: an operator holds it (inputs are kept until resume). `terminated`: an operator
+ * ended it at once, without compensation. `failed`: a machine reached it, or an operator chose it.
+ */
+export type WorkflowStatus = 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'terminated';
+export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = ['running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'terminated'];
+export const TERMINAL: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'cancelled', 'terminated']);
 
 /**
  * Restores a persisted snapshot without starting anything. Unlike `machine.resolveState`,
@@ -18,13 +23,16 @@ export function persist(machine: AnyStateMachine, snapshot: AnyMachineSnapshot):
 
 /**
  * The terminal status the snapshot reached, or `waiting` when it is still active (the engine
- * refines it to `running`). After a cancellation request, a machine that tags some state
+ * refines it to `running`). A final state tagged `failed` ends the workflow `failed`: the one
+ * way a machine reaches that status; the engine never does by accident (see incidents). After a cancellation request, a machine that tags some state
  * `cancelled` decides: its final state ends `cancelled` only with that tag (a trade whose
  * cancel came too late still settles, and is `completed`); a machine without the tag ends
  * `cancelled` whichever final state it reaches.
  */
 export function statusOf(snapshot: AnyMachineSnapshot, cancelRequested: boolean): WorkflowStatus {
   if (snapshot.status === 'done') {
+    // A final state tagged `failed` is how a machine fails on purpose (its parent gets an error event).
+    if (snapshot.hasTag('failed')) return 'failed';
     if (!cancelRequested) return 'completed';
     return !tagsCancellation(snapshot.machine) || snapshot.hasTag('cancelled') ? 'cancelled' : 'completed';
   }

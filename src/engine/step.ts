@@ -4,6 +4,9 @@ import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
+import { MachineError } from './errors/machine.error';
+import type { KeptInput } from './incidents';
+import { describeKept } from './incidents';
 import { machineHasTasks } from './human-task';
 import { insertActivities, writeInstance, type ActivityInsert } from './instance-write';
 import { HistoryChain, SYSTEM, type Actor, type NewRecord } from './history';
@@ -42,6 +45,7 @@ export class Step implements TaskHost {
   private readonly settled = new Set<string>();
   private forcedStatus?: WorkflowStatus;
   private failure?: unknown;
+  private lastError?: unknown;
 
   constructor(
     private readonly ctx: TxContext,
@@ -65,6 +69,30 @@ export class Step implements TaskHost {
     return TERMINAL.has(this.row.status);
   }
 
+  /** Paused by an operator, an open incident, or inputs held before still waiting: a new input is kept, in order, not applied. */
+  get isHeld(): boolean {
+    return !this.isTerminal && (this.row.status === 'paused' || (this.row.open_incidents ?? 0) > 0 || (this.row.held_inputs ?? 0) > 0);
+  }
+
+  /** Why an input would be held now. */
+  get heldReason(): 'paused' | 'incident' | 'queued' {
+    return this.row.status === 'paused' ? 'paused' : (this.row.open_incidents ?? 0) > 0 ? 'incident' : 'queued';
+  }
+
+  /** Keeps an input for when the instance is neither paused nor blocked by an incident. */
+  async hold(input: KeptInput): Promise<void> {
+    await this.tx.rows(`INSERT INTO held_input (workflow_id, input, actor) VALUES ($1, $2, $3)`, [this.row.id, input, this.actor]);
+    this.row.held_inputs = (this.row.held_inputs ?? 0) + 1;
+    const reason = this.heldReason;
+    this.record({
+      kind: 'input.held',
+      outcome: 'held',
+      reason: reason === 'paused' ? 'the workflow is paused' : reason === 'incident' ? 'the workflow has an open incident' : 'inputs held earlier are applied first',
+      event: input.kind === 'signal' || input.kind === 'task' ? input.event : null,
+      data: describeKept(input),
+    });
+  }
+
   record(entry: NewRecord, actor?: Actor): void {
     this.chain.append(entry, actor);
   }
@@ -76,7 +104,19 @@ export class Step implements TaskHost {
       this.record({ kind, event, stateBefore: before.value, outcome: 'rejected', reason: `workflow is ${this.row.status}`, ...extra });
       return false;
     }
-    const [next, actions] = transition(this.definition.machine, before, event);
+    let next: AnyMachineSnapshot;
+    let actions: ReturnType<typeof transition>[1];
+    try {
+      [next, actions] = transition(this.definition.machine, before, event);
+    } catch (err) {
+      throw new MachineError(`${this.definition.type}@${this.definition.version} threw on ${event.type}: ${(err as Error)?.message ?? String(err)}`, false, { cause: err });
+    }
+    // An error event no state handles puts XState's snapshot in `error`: the engine does not
+    // take that as the workflow's end. The input is kept by an incident instead.
+    if (next.status === 'error') {
+      const cause = serializeError(next.error);
+      throw new MachineError(`${this.definition.type}@${this.definition.version} does not handle ${event.type} in ${JSON.stringify(before.value)}: ${cause.message}`, true, { cause: next.error });
+    }
     // transition() returns the same object both for an event nothing handles and for a
     // targetless transition that only runs actions; can() tells them apart.
     if (next === before && !before.can(event)) {
@@ -84,6 +124,8 @@ export class Step implements TaskHost {
       return false;
     }
     this.record({ kind, event, stateBefore: before.value, stateAfter: next.value, outcome: 'accepted', ...extra });
+    // A final state tagged `failed` reached on an error event ends with that error.
+    if (event.type.startsWith('xstate.error.actor.')) this.lastError = (event as { error?: unknown }).error;
     this.snapshot = next;
     this.transitions++;
     await this.syncTasks(before, next);
@@ -105,7 +147,7 @@ export class Step implements TaskHost {
           break;
         case 'cancelTimer': {
           const cancelled = await this.tx.rows<{ id: string }>(
-            `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id = $2 AND status = 'scheduled' RETURNING id`,
+            `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id = $2 AND status IN ('scheduled', 'held') RETURNING id`,
             [this.row.id, effect.sendId],
           );
           for (const t of cancelled) {
@@ -212,17 +254,17 @@ export class Step implements TaskHost {
   private async stop(childId: string): Promise<void> {
     if (this.settled.has(childId)) return;
     await this.flushInvocations();
-    const stopped = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null }>(
+    const stopped = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null; attempt_limit: number | null }>(
       `UPDATE activity SET status = 'cancelled', updated_at = now()
-        WHERE workflow_id = $1 AND child_id = $2 AND status = 'scheduled' RETURNING id, kind, child_workflow_id`,
+        WHERE workflow_id = $1 AND child_id = $2 AND status IN ('scheduled', 'held') RETURNING id, kind, child_workflow_id, attempt_limit`,
       [this.row.id, childId],
     );
     for (const s of stopped) this.cancelInvocation(s);
   }
 
-  private cancelInvocation(s: { id: string; kind: string; child_workflow_id: string | null }): void {
+  private cancelInvocation(s: { id: string; kind: string; child_workflow_id: string | null; attempt_limit?: number | null }): void {
     if (s.kind === 'activity') {
-      this.ctx.outbox.push(removeEntry(this.row.id, 'activities', jobIds.activity(s.id)));
+      this.ctx.outbox.push(removeEntry(this.row.id, 'activities', jobIds.activity(s.id, s.attempt_limit)));
       this.record({ kind: 'activity.cancelled', outcome: 'ok', data: { invocationId: s.id } });
     } else {
       this.ctx.outbox.push(
@@ -254,7 +296,7 @@ export class Step implements TaskHost {
     this.record({ kind: 'effect.scheduled', outcome: 'ok', idempotencyKey, data: { effectId, name, params } });
   }
 
-  /** Ends the instance with the given status without the machine's consent (cancel with no cancel path). */
+  /** Ends the instance with the given status without the machine's consent (cancel with no cancel path, an operator's terminate). */
   forceEnd(status: WorkflowStatus, error?: unknown): void {
     this.forcedStatus = status;
     this.failure = error;
@@ -281,7 +323,7 @@ export class Step implements TaskHost {
       row,
       isNew: this.isNew,
       // An activity scheduled in this step makes it `running` without asking the database.
-      status: TERMINAL.has(settled) ? settled : this.pendingInvocations.length > 0 ? 'running' : 'live',
+      status: TERMINAL.has(settled) ? settled : row.status === 'paused' ? 'paused' : this.pendingInvocations.length > 0 ? 'running' : 'live',
       activities: this.pendingInvocations.splice(0),
       stateValue: this.snapshot.value,
       statePaths: paths,
@@ -324,14 +366,27 @@ export class Step implements TaskHost {
     row.ended_at = new Date();
     // A machine that reached a final state has an output, also when it got there by its cancel path.
     if (this.snapshot.status === 'done') row.output = this.snapshot.output ?? null;
-    if (status === 'failed') row.error = serializeError(this.failure ?? this.snapshot.error);
+    if (status === 'failed' || status === 'terminated') row.error = serializeError(this.failure ?? this.snapshot.error ?? this.lastError ?? failureOf(this.snapshot));
+    // Nothing is applied after the end: inputs still held are dropped, open incidents closed.
+    const dropped = await this.tx.rows<{ id: string }>(`DELETE FROM held_input WHERE workflow_id = $1 RETURNING id`, [row.id]);
+    row.held_inputs = 0;
+    if (dropped.length > 0) this.record({ kind: 'input.discarded', outcome: 'discarded', reason: `the workflow ended ${status}`, data: { heldInputs: dropped.length } });
+    if ((row.open_incidents ?? 0) > 0) {
+      const closed = await this.tx.rows<{ id: string }>(
+        `UPDATE incident SET status = 'resolved', resolution = $2, resolved_at = now(), resolved_by = $3, resolve_reason = $4, updated_at = now()
+          WHERE workflow_id = $1 AND status = 'open' RETURNING id`,
+        [row.id, status, this.actor.actor, `the workflow ended ${status}`],
+      );
+      for (const c of closed) this.record({ kind: 'incident.closed', outcome: 'ok', reason: `the workflow ended ${status}`, data: { incidentId: c.id } });
+      row.open_incidents = 0;
+    }
     // A final state stops children and timers in XState too; this catches every row regardless.
-    const stopped = await this.tx.rows<{ table: 'activity' | 'timer'; id: string; kind: string; child_workflow_id: string | null }>(
-      `WITH a AS (UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND status = 'scheduled'
-                  RETURNING id, kind, child_workflow_id),
-            t AS (UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND status = 'scheduled' RETURNING id)
-       SELECT 'activity' AS table, id::text, kind, child_workflow_id FROM a
-       UNION ALL SELECT 'timer', id::text, NULL, NULL FROM t`,
+    const stopped = await this.tx.rows<{ table: 'activity' | 'timer'; id: string; kind: string; child_workflow_id: string | null; attempt_limit: number | null }>(
+      `WITH a AS (UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND status IN ('scheduled', 'held')
+                  RETURNING id, kind, child_workflow_id, attempt_limit),
+            t AS (UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND status IN ('scheduled', 'held') RETURNING id)
+       SELECT 'activity' AS table, id::text, kind, child_workflow_id, attempt_limit FROM a
+       UNION ALL SELECT 'timer', id::text, NULL, NULL, NULL FROM t`,
       [row.id],
     );
     for (const s of stopped) {
@@ -344,7 +399,7 @@ export class Step implements TaskHost {
       const outcome: ChildOutcome =
         status === 'completed'
           ? { status, output: row.output }
-          : { status: status as 'failed' | 'cancelled', error: row.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } };
+          : { status: status === 'cancelled' ? 'cancelled' : 'failed', error: row.error ?? { name: 'WorkflowCancelled', message: 'child workflow was cancelled' } };
       this.ctx.outbox.push(
         eventEntry(row.id, jobIds.childFinished(row.parent_invocation_id), {
           op: 'child.finished',
@@ -356,4 +411,11 @@ export class Step implements TaskHost {
       );
     }
   }
+}
+
+/** The error of a machine that ended in a final state tagged `failed`: its output's `reason` or `error`, else the state. */
+function failureOf(snapshot: AnyMachineSnapshot): { name: string; message: string; details?: unknown } {
+  const output = snapshot.output as { reason?: unknown; error?: unknown } | undefined;
+  const message = typeof output?.reason === 'string' ? output.reason : typeof (output?.error as { message?: unknown })?.message === 'string' ? (output!.error as { message: string }).message : `the workflow ended in its failed state ${JSON.stringify(snapshot.value)}`;
+  return output === undefined ? { name: 'WorkflowFailed', message } : { name: 'WorkflowFailed', message, details: output };
 }

@@ -3,6 +3,7 @@ import { DomainError } from './errors/domain.error';
 import type { Actor } from './history';
 import { taskOf, type HumanTaskSpec } from './human-task';
 import { markRecorded } from './errors/recorded';
+import { incidentKindOf, type KeptInput } from './incidents';
 import { query } from './sql';
 import type { Step } from './step';
 import { parseStrict } from './strict-parse';
@@ -38,7 +39,23 @@ export class TaskService {
     private readonly engine: WorkflowEngine,
   ) {}
 
+  /**
+   * Completes a task. While its workflow is paused or has an open incident the decision is
+   * recorded and its event held; a decision the machine cannot take opens an incident that
+   * keeps it (the task stays decided).
+   */
   async complete(taskId: string, decision: string, data: unknown, who: TaskWorker, actor: Actor): Promise<void> {
+    let kept: { workflowId: string; input: KeptInput } | undefined;
+    try {
+      await this.completeOnce(taskId, decision, data, who, actor, (k) => (kept = k));
+    } catch (err) {
+      const kind = kept ? incidentKindOf(err, kept.input) : undefined;
+      if (!kept || !kind) throw err;
+      await this.engine.openIncidentFor(kept.workflowId, kind, err, kept.input);
+    }
+  }
+
+  private async completeOnce(taskId: string, decision: string, data: unknown, who: TaskWorker, actor: Actor, keep: (k: { workflowId: string; input: KeptInput }) => void): Promise<void> {
     const { refusal } = await this.onTask(taskId, who.tenant, actor, async (step, task, spec) => {
       this.mayWork(task, who);
       const eventType = spec.decisions[decision];
@@ -67,6 +84,11 @@ export class TaskService {
       ]);
       step.record({ kind: 'task.completed', outcome: 'ok', data: { taskId, decision, by: who.id } });
       const event = { ...(parsed.data as object), type: eventType, [spec.principalField ?? 'decidedBy']: who.id };
+      if (step.isHeld) {
+        await step.hold({ kind: 'task', taskId, event });
+        return { refusal: undefined };
+      }
+      keep({ workflowId: step.row.id, input: { kind: 'task', taskId, event, completion: { by: who.id, decision, data: parsed.data } } });
       if (!(await step.apply(event, 'event.received', { data: { taskId } }))) {
         throw new DomainError('event_not_accepted', `the workflow does not accept ${eventType} now`, { taskId });
       }

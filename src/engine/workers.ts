@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
 import { ActivityTimeoutError } from './errors/activity-timeout.error';
 import { DomainError } from './errors/domain.error';
+import { NonRetryableError } from './errors/non-retryable.error';
+import type { EngineInput } from './engine-inputs';
 import { serializeError } from './instance';
 import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
@@ -28,6 +30,8 @@ export interface WorkerOptions {
 const EARLY_HANDOVER_MS = 100;
 /** How long a job of an unregistered definition version waits before it is looked at again. */
 const PARK_MS = 60_000;
+/** How long an activity or effect of a paused workflow waits before it is looked at again. */
+const PAUSED_PARK_MS = 2_000;
 
 /** Runs `fn` in a span that continues the trace the job was scheduled in. */
 function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
@@ -64,21 +68,33 @@ export class EngineWorkers {
     };
     const c = this.options.concurrency;
     this.workers.push(
-      new Worker<ActivityJob>('activities', (job, token) => this.parkingUnregistered(job, token, () => this.runActivity(job)), { ...common, concurrency: c.activities }),
+      new Worker<ActivityJob>('activities', (job, token) => this.parkingUnregistered(job, token, () => this.runActivity(job, token)), { ...common, concurrency: c.activities }),
       new Worker<TimerJob>(
         'timers',
         (job, token) => this.parkingUnregistered(job, token, () => inJobSpan('statera.timer', job.data.trace, { 'statera.workflow_id': job.data.workflowId }, () => this.fireTimer(job.data))),
         { ...common, concurrency: c.timers },
       ),
-      new Worker<EffectJob>('effects', (job, token) => this.parkingUnregistered(job, token, () => this.runEffect(job)), { ...common, concurrency: c.effects }),
+      new Worker<EffectJob>('effects', (job, token) => this.parkingUnregistered(job, token, () => this.runEffect(job, token)), { ...common, concurrency: c.effects }),
       new Worker<EventJob>('events', (job, token) => this.parkingUnregistered(job, token, () => this.runEvent(job.data)), { ...common, concurrency: c.events }),
     );
     for (const w of this.workers) {
       w.on('error', (err) => this.options.log('worker error', { queue: w.name, error: err.message }));
-      w.on('failed', (job, err) =>
-        this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, ...jobFields(job?.data), attemptsMade: job?.attemptsMade, error: err.message }),
-      );
+      w.on('failed', (job, err) => {
+        this.options.log('job attempt failed', { queue: w.name, jobId: job?.id, ...jobFields(job?.data), attemptsMade: job?.attemptsMade, error: err.message });
+        if (w.name === 'activities' && job && job.attemptsMade >= (job.opts.attempts ?? 1)) void this.countSpent(job.data as ActivityJob, job.attemptsMade);
+      });
     }
+  }
+
+  /**
+   * A job BullMQ gave up on counts every attempt it made against the activity, also those whose
+   * outcome could not be recorded: the sweeper then sees the budget spent instead of re-sending
+   * the activity with a fresh one.
+   */
+  private async countSpent(data: ActivityJob, attemptsMade: number): Promise<void> {
+    await this.engine.countAttempts(data.invocationId, data.attemptsBefore + attemptsMade).catch((err) =>
+      this.options.log('could not count the attempts of a failed job', { ...jobFields(data), error: (err as Error).message }),
+    );
   }
 
   async close(): Promise<void> {
@@ -128,59 +144,98 @@ export class EngineWorkers {
     await this.inputs.submit({ kind: 'timer', job: data });
   }
 
-  private runActivity(job: Job<ActivityJob>): Promise<void> {
+  private runActivity(job: Job<ActivityJob>, token: string | undefined): Promise<void> {
     const d = job.data;
     const attributes = { 'statera.workflow_id': d.workflowId, 'statera.type': d.type, 'statera.activity': d.src, 'statera.attempt': d.attemptsBefore + job.attemptsMade + 1 };
-    return inJobSpan('statera.activity', d.trace, attributes, () => this.attemptActivity(job));
+    return inJobSpan('statera.activity', d.trace, attributes, () => this.attemptActivity(job, token));
   }
 
-  private async attemptActivity(job: Job<ActivityJob>): Promise<void> {
+  /**
+   * Is the activity or effect still wanted? A closed one is done with; one of a paused workflow
+   * waits (no attempt spent) and is looked at again.
+   */
+  private async wanted(table: 'activity' | 'effect', id: string, job: Job, token: string | undefined): Promise<boolean> {
+    const state = await this.engine.dispatchState(table, id);
+    if (state === 'closed') return false;
+    if (state === 'paused') {
+      await job.moveToDelayed(Date.now() + PAUSED_PARK_MS, token);
+      throw new DelayedError();
+    }
+    return true;
+  }
+
+  private async attemptActivity(job: Job<ActivityJob>, token: string | undefined): Promise<void> {
     const data = job.data;
     const activity = this.registry.get(data.type, data.version).activities?.[data.src];
     if (!activity) throw new UnrecoverableError(`no activity ${data.src} in ${data.type}@${data.version}`);
-    if (!(await this.engine.isOpen('activity', data.invocationId))) return;
+    if (!(await this.wanted('activity', data.invocationId, job, token))) return;
     const policy = resolveRetryPolicy(activity.retry);
     const attempt = data.attemptsBefore + job.attemptsMade + 1;
+    const limit = data.attemptLimit ?? policy.maximumAttempts;
     const t0 = performance.now();
-    const outcome = await attemptWithTimeout(activity.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
-      activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
+    const outcome = recordable(
+      await attemptWithTimeout(activity.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
+        activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
+      ),
     );
     const observed = (result: 'completed' | 'retrying' | 'failed') =>
       this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0 });
     if (outcome.ok) {
       observed('completed');
-      await report(() => this.inputs.submit({ kind: 'activity', job: data, result: { ok: true, output: toJson(outcome.value), worker: this.identity } }));
+      await this.report({ kind: 'activity', job: data, result: { ok: true, output: outcome.value, worker: this.identity } });
       return;
     }
     const error = serializeError(outcome.error);
-    if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
+    if (isPermanent(outcome.error, policy) || attempt >= limit) {
       observed('failed');
-      await report(() => this.inputs.submit({ kind: 'activity', job: data, result: { ok: false, error, attempts: attempt, worker: this.identity } }));
+      await this.report({ kind: 'activity', job: data, result: { ok: false, error, attempts: attempt, worker: this.identity } });
       throw new UnrecoverableError(error.message);
     }
     observed('retrying');
-    const stillWanted = await report(() => this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity));
+    const stillWanted = await reportTransient(() => this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity));
     if (!stillWanted) return;
     // Rethrown so BullMQ schedules the retry with the policy's backoff.
     throw outcome.error instanceof Error ? outcome.error : new Error(error.message);
   }
 
-  private async runEffect(job: Job<EffectJob>): Promise<void> {
+  /**
+   * Reports an attempt's outcome. A passing failure (the database away, anything not known to
+   * be permanent) is retried here with backoff: letting BullMQ retry the job instead would call
+   * the partner again for an attempt that already ran. One that still fails after that, and is
+   * not the database being away, opens an incident that keeps the outcome.
+   */
+  private async report(input: EngineInput): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        return await this.inputs.submit(input);
+      } catch (err) {
+        if (i < REPORT_RETRIES) {
+          await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+          continue;
+        }
+        if (isTransient(err) || (err instanceof DomainError && (err.code === 'definition_not_found' || err.code === 'workflow_not_found'))) throw err;
+        await this.engine.openIncidentFor(input.job.workflowId, 'engine_error', err, input);
+        return;
+      }
+    }
+  }
+
+  private async runEffect(job: Job<EffectJob>, token: string | undefined): Promise<void> {
     const data = job.data;
     const effect = this.registry.get(data.type, data.version).effects?.[data.name];
     if (!effect) throw new UnrecoverableError(`no effect ${data.name} in ${data.type}@${data.version}`);
-    if (!(await this.engine.isOpen('effect', data.effectId))) return;
+    if (!(await this.wanted('effect', data.effectId, job, token))) return;
     const policy = resolveRetryPolicy(effect.retry);
     const attempt = data.attemptsBefore + job.attemptsMade + 1;
     const outcome = await attemptWithTimeout(effect.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS, (signal) =>
       effect.run(data.params, { workflowId: data.workflowId, effect: data.name, attempt, idempotencyKey: data.idempotencyKey, signal }),
     );
-    if (outcome.ok) return this.engine.effectFinished(data, true, attempt);
+    if (outcome.ok) return reportTransient(() => this.engine.effectFinished(data, true, attempt));
     if (isPermanent(outcome.error, policy) || attempt >= policy.maximumAttempts) {
-      await this.engine.effectFinished(data, false, attempt, serializeError(outcome.error));
+      await reportTransient(() => this.engine.effectFinished(data, false, attempt, serializeError(outcome.error)));
       throw new UnrecoverableError(serializeError(outcome.error).message);
     }
-    if (!(await this.engine.effectAttemptFailed(data, attempt, serializeError(outcome.error)))) return;
+    if (!(await reportTransient(() => this.engine.effectAttemptFailed(data, attempt, serializeError(outcome.error))))) return;
     throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
   }
 
@@ -198,18 +253,35 @@ function jobFields(data: unknown): Record<string, unknown> {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Retries of a report before it is given up (about 6 s in all). */
+const REPORT_RETRIES = 6;
+
 /**
- * Reports an attempt's outcome, retrying a passing database failure here: letting BullMQ
+ * Records an attempt's bookkeeping, retrying a passing database failure here: letting BullMQ
  * retry the job instead would call the partner again for an attempt that already ran.
  */
-async function report<T>(send: () => Promise<T>): Promise<T> {
+async function reportTransient<T>(send: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await send();
     } catch (err) {
-      if (i >= 6 || !isTransient(err)) throw err;
+      if (i >= REPORT_RETRIES || !isTransient(err)) throw err;
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
     }
+  }
+}
+
+/**
+ * An outcome the engine can store: a value that is not plain JSON (a BigInt, a cycle) is a
+ * failed attempt the activity cannot pass by being run again, not an error thrown past the
+ * count of attempts.
+ */
+function recordable(outcome: Outcome): Outcome {
+  if (!outcome.ok) return outcome;
+  try {
+    return { ok: true, value: outcome.value === undefined ? null : JSON.parse(JSON.stringify(outcome.value)) };
+  } catch (err) {
+    return { ok: false, error: new NonRetryableError(`the activity returned a value that is not plain JSON: ${(err as Error).message}`) };
   }
 }
 
@@ -226,7 +298,10 @@ async function attemptWithTimeout(timeoutMs: number, run: (signal: AbortSignal) 
   });
   try {
     return await Promise.race([
-      run(controller.signal).then(
+      // A synchronous throw is a failed attempt like a rejection, counted the same way.
+      Promise.resolve()
+        .then(() => run(controller.signal))
+        .then(
         (value): Outcome => ({ ok: true, value }),
         (error): Outcome => ({ ok: false, error }),
       ),
@@ -243,6 +318,4 @@ function isPermanent(error: unknown, policy: RetryPolicy): boolean {
   return name !== undefined && policy.nonRetryableErrorTypes.includes(name);
 }
 
-function toJson(value: unknown): unknown {
-  return value === undefined ? null : JSON.parse(JSON.stringify(value));
-}
+

@@ -8,12 +8,15 @@ import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
 import { markRecorded } from './errors/recorded';
 import { SYSTEM, type Actor } from './history';
-import { serializeError, toView, type InstanceRow, type WorkflowView } from './instance';
+import { toView, type InstanceRow, type WorkflowView } from './instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
 import type { DefinitionRegistry } from './registry';
 import { restore } from './snapshot';
-import { actorOf, applyInput, describeInput, type ActivityResult, type EngineInput } from './engine-inputs';
-import { isTransient, query } from './sql';
+import { actorOf, applyInput, type ActivityResult, type EngineInput } from './engine-inputs';
+import { MachineError } from './errors/machine.error';
+import { describeKept, incidentError, incidentKindOf, type IncidentKind, type IncidentRow, type KeptInput } from './incidents';
+import { openIncident } from './incident-store';
+import { query } from './sql';
 import { checkSignal, checkSignalType } from './signal-checks';
 import { checkClaim, createInstance, sha256, spawnChild, type IdempotencyClaim } from './instance-create';
 import { Step } from './step';
@@ -49,6 +52,86 @@ export interface OutboxDispatcher {
 export interface EngineOptions {
   idempotencyTtlMs: number;
   telemetry?: EngineTelemetry;
+  /** One line per incident opened (the structured logger), for operators who watch logs. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Runs inside an action's transaction on the locked instance (a batch marks its item there). */
+export type StepHook = (step: Step) => Promise<void>;
+
+/** Why an input was kept rather than applied. */
+export interface Held {
+  /** `queued`: inputs held earlier are applied first. */
+  reason: 'paused' | 'incident' | 'queued';
+  incidentId?: string;
+}
+
+/** A workflow after a signal or cancel; `held` when the input was kept instead of applied. */
+export type AppliedView = WorkflowView & { held?: Held };
+
+function heldOf(step: Step): Held {
+  return { reason: step.heldReason };
+}
+
+function withHeld(result: { view: WorkflowView; held?: Held; incident?: IncidentRow }): AppliedView {
+  if (result.incident) return { ...result.view, held: { reason: 'incident', incidentId: result.incident.id } };
+  return result.held ? { ...result.view, held: result.held } : result.view;
+}
+
+/** The machine's cancel path, or the end `cancelled` without one; the refusal's reason when the machine refused. */
+export async function applyCancel(step: Step, reason: string | null): Promise<string | undefined> {
+  step.row.cancel_requested = true;
+  const cancelEvent = step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT;
+  const from = step.chain.records.length;
+  const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason });
+  if (!handled) step.forceEnd('cancelled');
+  const refusal = step.chain.records.slice(from).find((r) => r.kind === 'event.emitted' && (r.event as { type?: string })?.type === 'cancellation.refused');
+  if (!refusal) return undefined;
+  step.row.cancel_requested = false;
+  return String((refusal.event as { reason?: unknown }).reason ?? 'refused by the process');
+}
+
+/** A child's end, told to its parent; from a held input, the invocation row may be `held`. */
+export async function applyChildOutcome(step: Step, input: Extract<KeptInput, { kind: 'child' }>, fromHeld = false): Promise<void> {
+  const { invocationId, childWorkflowId, outcome } = input;
+  const holding = step.isHeld && !fromHeld;
+  const open = await step.tx.one<{ child_id: string }>(
+    `UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3::text[]) RETURNING child_id`,
+    [invocationId, holding ? 'held' : outcome.status === 'completed' ? 'completed' : 'failed', fromHeld ? ['scheduled', 'held'] : ['scheduled']],
+  );
+  if (!open) {
+    step.record({ kind: 'child.result.discarded', outcome: 'discarded', reason: 'the child invocation was stopped', data: { invocationId, childWorkflowId } });
+    return;
+  }
+  if (holding) return step.hold(input);
+  step.invocationSettled(open.child_id);
+  const event = outcome.status === 'completed'
+    ? { type: `xstate.done.actor.${open.child_id}`, output: outcome.output }
+    : { type: `xstate.error.actor.${open.child_id}`, error: outcome.error };
+  const accepted = await step.apply(event, `child.${outcome.status}`, { data: { invocationId, childWorkflowId } });
+  if (!accepted && outcome.status !== 'completed' && !step.isTerminal) {
+    throw new MachineError(`${step.definition.type}@${step.definition.version} does not handle the failure of child ${publicId(childWorkflowId)} in ${JSON.stringify(step.snapshot.value)}`, true);
+  }
+}
+
+/** Applies a kept input (held, or an incident's) to the locked instance. */
+export async function applyKept(step: Step, input: KeptInput, fromHeld: boolean): Promise<void> {
+  switch (input.kind) {
+    case 'activity':
+    case 'timer':
+      return applyInput(step, input, fromHeld);
+    case 'child':
+      return applyChildOutcome(step, input, fromHeld);
+    case 'signal':
+      await step.apply(input.event, 'event.received', { data: { held: true } });
+      return;
+    case 'task':
+      await step.apply(input.event, 'event.received', { data: { taskId: input.taskId, held: true } });
+      return;
+    case 'cancel':
+      if (!step.isTerminal) await applyCancel(step, input.reason);
+      return;
+  }
 }
 
 
@@ -112,46 +195,56 @@ export class WorkflowEngine {
     return result;
   }
 
-  /** A signal from a client: 409 when the current state does not accept it (the refusal is recorded). */
-  async signal(workflowId: string, event: EventObject, actor: Actor): Promise<WorkflowView> {
+  /**
+   * A signal from a client: 409 when the current state does not accept it (the refusal is
+   * recorded). While the workflow is paused or has an open incident the signal is kept and
+   * applied later (`held` says why); a signal the machine cannot take opens an incident.
+   */
+  async signal(workflowId: string, event: EventObject, actor: Actor): Promise<AppliedView> {
     checkSignalType(event);
-    const { accepted, view } = await this.withInstance(workflowId, actor, async (step) => {
+    const input: KeptInput = { kind: 'signal', event };
+    const result = await this.applyOrOpenIncident(workflowId, input, actor, async (step) => {
       await checkSignal(step, event);
+      if (step.isHeld) {
+        await step.hold(input);
+        return { accepted: true, held: heldOf(step) };
+      }
       return { accepted: await step.apply(event, 'event.received') };
     });
-    if (!accepted) {
+    if (result.accepted === false) {
       // Recorded already: the step wrote the rejected event into the history.
       throw markRecorded(
-        new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(view.state)} (status ${view.status})`, {
-          workflowId: view.id,
-          state: view.state,
-          status: view.status,
+        new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(result.view.state)} (status ${result.view.status})`, {
+          workflowId: result.view.id,
+          state: result.view.state,
+          status: result.view.status,
         }),
       );
     }
-    return view;
+    return withHeld(result);
   }
 
   /**
    * Takes the machine's cancel path when it has one; otherwise stops everything and ends
    * `cancelled`. A machine may refuse (money already in flight) by emitting
    * `cancellation.refused`: the refusal is recorded and answered 409, and the workflow goes on.
+   * A paused workflow, or one with an open incident, keeps the request and applies it later.
    */
-  async cancel(workflowId: string, actor: Actor, reason?: string): Promise<WorkflowView> {
-    const { terminal, refused, view } = await this.withInstance(workflowId, actor, async (step) => {
-      if (step.isTerminal) return { terminal: true, refused: undefined };
-      step.row.cancel_requested = true;
-      const cancelEvent = step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT;
-      const from = step.chain.records.length;
-      const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason: reason ?? null });
-      if (!handled) step.forceEnd('cancelled');
-      const refusal = step.chain.records.slice(from).find((r) => r.kind === 'event.emitted' && (r.event as { type?: string })?.type === 'cancellation.refused');
-      if (refusal) step.row.cancel_requested = false;
-      return { terminal: false, refused: refusal ? String((refusal.event as { reason?: unknown }).reason ?? 'refused by the process') : undefined };
+  async cancel(workflowId: string, actor: Actor, reason?: string, hook?: StepHook): Promise<AppliedView> {
+    const input: KeptInput = { kind: 'cancel', reason: reason ?? null };
+    const result = await this.applyOrOpenIncident(workflowId, input, actor, async (step) => {
+      if (step.isTerminal) return { terminal: true };
+      await hook?.(step);
+      if (step.isHeld) {
+        await step.hold(input);
+        return { held: heldOf(step) };
+      }
+      return { refused: await applyCancel(step, reason ?? null) };
     });
-    if (terminal) throw new DomainError('workflow_terminal', `workflow ${view.id} already ended ${view.status}`, { status: view.status });
-    if (refused !== undefined) throw markRecorded(new DomainError('cancellation_refused', refused, { workflowId: view.id, state: view.state }));
-    return view;
+    const view = result.view;
+    if (result.terminal) throw new DomainError('workflow_terminal', `workflow ${view.id} already ended ${view.status}`, { status: view.status });
+    if (result.refused !== undefined) throw markRecorded(new DomainError('cancellation_refused', result.refused, { workflowId: view.id, state: view.state }));
+    return withHeld(result);
   }
 
   async activityFinished(job: ActivityJob, result: ActivityResult): Promise<void> {
@@ -162,11 +255,9 @@ export class WorkflowEngine {
     await this.applyInput({ kind: 'timer', job });
   }
 
-  /** One activity result or timer fire, in its own transaction. */
+  /** One activity result or timer fire, in its own transaction; an incident when it cannot apply. */
   async applyInput(input: EngineInput): Promise<void> {
-    await this.applyOrFail(input.job.workflowId, describeInput(input), async () => {
-      await this.withInstance(input.job.workflowId, actorOf(input), (step) => applyInput(step, input));
-    });
+    await this.applyOrOpenIncident(input.job.workflowId, input, actorOf(input), (step) => applyInput(step, input));
   }
 
   /**
@@ -222,32 +313,29 @@ export class WorkflowEngine {
     return open;
   }
 
-  async isOpen(table: 'activity' | 'effect', id: string): Promise<boolean> {
-    const rows = await query(this.db, `SELECT 1 FROM ${table} WHERE id = $1 AND status = $2`, [id, table === 'activity' ? 'scheduled' : 'pending']);
-    return rows.length > 0;
+  /** Raises an outstanding activity's attempt count (never lowers it). */
+  async countAttempts(invocationId: string, attempts: number): Promise<void> {
+    await query(this.db, `UPDATE activity SET attempts = GREATEST(attempts, $2) WHERE id = $1 AND status = 'scheduled'`, [invocationId, attempts]);
+  }
+
+  /**
+   * Whether an activity or effect is still wanted before a worker runs it: `open`, `closed`
+   * (stopped, finished, or held with an incident), or `paused` (its workflow is paused: the job
+   * waits and is looked at again).
+   */
+  async dispatchState(table: 'activity' | 'effect', id: string): Promise<'open' | 'closed' | 'paused'> {
+    const [row] = await query<{ status: string; workflow_status: string }>(
+      this.db,
+      `SELECT x.status, w.status AS workflow_status FROM ${table} x JOIN workflow_instance w ON w.id = x.workflow_id WHERE x.id = $1`,
+      [id],
+    );
+    if (!row || row.status !== (table === 'activity' ? 'scheduled' : 'pending')) return 'closed';
+    return row.workflow_status === 'paused' ? 'paused' : 'open';
   }
 
   async childFinished(parentId: string, invocationId: string, childWorkflowId: string, outcome: ChildOutcome): Promise<void> {
-    await this.applyOrFail(parentId, `the outcome of child ${childWorkflowId}`, () => this.applyChildOutcome(parentId, invocationId, childWorkflowId, outcome));
-  }
-
-  private async applyChildOutcome(parentId: string, invocationId: string, childWorkflowId: string, outcome: ChildOutcome): Promise<void> {
-    await this.withInstance(parentId, { actor: `workflow:${childWorkflowId}` }, async (step) => {
-      const open = await step.tx.one<{ child_id: string }>(
-        `UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING child_id`,
-        [invocationId, outcome.status === 'completed' ? 'completed' : 'failed'],
-      );
-      if (open) step.invocationSettled(open.child_id);
-      if (!open) {
-        step.record({ kind: 'child.result.discarded', outcome: 'discarded', reason: 'the child invocation was stopped', data: { invocationId, childWorkflowId } });
-        return;
-      }
-      const event = outcome.status === 'completed'
-        ? { type: `xstate.done.actor.${open.child_id}`, output: outcome.output }
-        : { type: `xstate.error.actor.${open.child_id}`, error: outcome.error };
-      const accepted = await step.apply(event, `child.${outcome.status}`, { data: { invocationId, childWorkflowId } });
-      if (!accepted && outcome.status !== 'completed') step.forceEnd('failed', outcome.error);
-    });
+    const input: KeptInput = { kind: 'child', invocationId, childWorkflowId, outcome };
+    await this.applyOrOpenIncident(parentId, input, { actor: `workflow:${childWorkflowId}` }, (step) => applyChildOutcome(step, input));
   }
 
   async cancelChild(childWorkflowId: string, parentId: string): Promise<void> {
@@ -260,23 +348,48 @@ export class WorkflowEngine {
   }
 
   /**
-   * Applies an event that comes from the engine itself. If it fails for a reason that will
-   * not pass (the machine throws, a value PostgreSQL refuses), retrying would loop forever
-   * and re-run the activity behind it: the workflow ends `failed` with the reason instead.
+   * Runs `fn` on the locked instance. An error that may pass (the default) is rethrown, for the
+   * caller to retry with backoff; one known to be permanent (the machine threw, an error it
+   * does not handle, a value PostgreSQL refuses) opens an incident that keeps the input, and
+   * the workflow keeps its state. A version this process does not register is rethrown: its
+   * job is parked for a process that does.
    */
-  private async applyOrFail(workflowId: string, what: string, apply: () => Promise<void>): Promise<void> {
+  async applyOrOpenIncident<R extends object>(
+    workflowId: string,
+    input: KeptInput,
+    actor: Actor,
+    fn: (step: Step) => Promise<R | void>,
+    options: { fromHeld?: boolean; heldId?: string } = {},
+  ): Promise<Partial<R> & { view: WorkflowView; incident?: IncidentRow }> {
     try {
-      await apply();
+      return (await this.withInstance(workflowId, actor, fn)) as Partial<R> & { view: WorkflowView };
     } catch (err) {
-      // A version this process does not register cannot even be failed here: the job is parked for one that does.
-      if (isTransient(err) || (err instanceof DomainError && (err.code === 'workflow_not_found' || err.code === 'definition_not_found'))) throw err;
-      const error = { ...serializeError(err), message: `could not apply ${what}: ${(err as Error)?.message ?? String(err)}` };
-      await this.withInstance(workflowId, SYSTEM, async (step) => {
-        if (step.isTerminal) return;
-        step.record({ kind: 'engine.error', outcome: 'failed', reason: error.message, data: { error } });
-        step.forceEnd('failed', error);
-      });
+      const kind = incidentKindOf(err, input);
+      if (!kind) throw err;
+      return (await this.openIncidentFor(workflowId, kind, err, input, options)) as Partial<R> & { view: WorkflowView; incident?: IncidentRow };
     }
+  }
+
+  /** Opens an incident for an input that could not be applied, in a transaction of its own. */
+  async openIncidentFor(
+    workflowId: string,
+    kind: IncidentKind,
+    err: unknown,
+    input: KeptInput,
+    options: { fromHeld?: boolean; heldId?: string } = {},
+  ): Promise<{ view: WorkflowView; incident?: IncidentRow }> {
+    const error = incidentError(err);
+    const opened = await this.withInstance(workflowId, SYSTEM, async (step) => {
+      if (step.isTerminal) {
+        step.record({ kind: 'engine.error', outcome: 'failed', reason: error.message, data: { error, input: describeKept(input) } });
+        return {};
+      }
+      return { incident: await openIncident(step, kind, error, input, options) };
+    });
+    if (opened.incident) {
+      this.options.log?.('incident opened', { incidentId: opened.incident.id, workflowId: publicId(workflowId), tenant: opened.incident.tenant, type: opened.incident.type, kind, error: error.message });
+    }
+    return opened;
   }
 
   /**

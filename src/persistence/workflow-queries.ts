@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { cursorAtSql, workflowCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
 import { toView, type InstanceRow, type WorkflowView } from '../engine/instance';
+import { toIncidentView, type IncidentRow, type IncidentView } from '../engine/incidents';
 import type { SlaRule } from '../engine/sla';
 import { query } from '../engine/sql';
 import type { TenantScope } from '../auth/tenant-scope';
@@ -18,9 +19,14 @@ export interface ListFilter {
   /** ISO timestamps: created at or after / strictly before. */
   createdAfter?: string;
   createdBefore?: string;
+  /** Only instances with an open incident (true) or without one (false). */
+  hasIncident?: boolean;
   limit: number;
   cursor?: string;
 }
+
+/** The filters a batch operation selects by: the list's, without paging. */
+export type WorkflowFilter = Omit<ListFilter, 'limit' | 'cursor'>;
 
 /** A state an instance has been in for longer than its SLA. */
 export interface OverdueState {
@@ -50,7 +56,7 @@ export interface QueryOptions {
 }
 
 /** Still able to move: only these can be overdue. */
-const ACTIVE = `w.status IN ('running', 'waiting')`;
+const ACTIVE = `w.status IN ('running', 'waiting', 'paused')`;
 
 /**
  * The states of instance `w` past their SLA, one row each (state, entered_at, max_ms,
@@ -118,20 +124,21 @@ export class WorkflowQueries {
   }
 
   /** One of the scope's tenant's workflows, by the id that tenant knows it by; another tenant's is as absent as a missing one. */
-  async get(scope: TenantScope, id: string): Promise<WorkflowView> {
+  async get(scope: TenantScope, id: string): Promise<WorkflowView & { incidents: IncidentView[]; heldInputs: number }> {
     const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(id), scope.tenant]);
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${id}`, { workflowId: id });
-    return toView(row);
+    const incidents = row.open_incidents > 0
+      ? await query<IncidentRow>(this.db, `SELECT * FROM incident WHERE workflow_id = $1 AND status = 'open' ORDER BY created_at`, [row.id])
+      : [];
+    return { ...toView(row), incidents: incidents.map(toIncidentView), heldInputs: row.held_inputs };
   }
 
-  /** Newest first; the cursor is the (created_at, id) of the last item seen, whatever the filters. */
-  async list(scope: TenantScope, filter: ListFilter): Promise<Page<ListedWorkflow>> {
+  /**
+   * The conditions of a filter on instance `w` (the list's and a batch's), with `param`
+   * adding each value; the overdue and retrying filters need the SLA table and threshold.
+   */
+  conditions(scope: TenantScope, filter: WorkflowFilter, param: (value: unknown) => string): string[] {
     const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
     where.push(`w.tenant = ${param(scope.tenant)}`);
     if (filter.type) where.push(`w.type = ${param(filter.type)}`);
     if (filter.status) where.push(`w.status = ${param(filter.status)}`);
@@ -139,16 +146,28 @@ export class WorkflowQueries {
     if (filter.businessKey) where.push(`w.business_key = ${param(filter.businessKey)}`);
     if (filter.createdAfter) where.push(`w.created_at >= ${param(filter.createdAfter)}::timestamptz`);
     if (filter.createdBefore) where.push(`w.created_at < ${param(filter.createdBefore)}::timestamptz`);
+    if (filter.hasIncident !== undefined) where.push(filter.hasIncident ? 'w.open_incidents > 0' : 'w.open_incidents = 0');
+    if (filter.overdue) where.push(`w.type = ANY(${param(this.slaTypes)}::text[]) AND ${ACTIVE} AND EXISTS (${overdueStatesSql(param(this.rules))})`);
+    if (filter.retrying) where.push(`${ACTIVE} AND EXISTS (${retryingActivitiesSql(param(this.retryAlertMs))})`);
+    return where;
+  }
+
+  /** Newest first; the cursor is the (created_at, id) of the last item seen, whatever the filters. */
+  async list(scope: TenantScope, filter: ListFilter): Promise<Page<ListedWorkflow>> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = this.conditions(scope, filter, param);
     const columns = ['w.*', `${cursorAtSql('w.created_at')} AS cursor_at`];
     if (filter.overdue) {
       const overdue = overdueStatesSql(param(this.rules));
-      where.push(`w.type = ANY(${param(this.slaTypes)}::text[]) AND ${ACTIVE} AND EXISTS (${overdue})`);
       columns.push(`(SELECT jsonb_agg(jsonb_build_object('state', o.state, 'enteredAt', o.entered_at, 'maxDurationMs', o.max_ms, 'overdueByMs', o.overdue_ms)
                      ORDER BY o.overdue_ms DESC) FROM (${overdue}) o) AS overdue_states`);
     }
     if (filter.retrying) {
       const retrying = retryingActivitiesSql(param(this.retryAlertMs));
-      where.push(`${ACTIVE} AND EXISTS (${retrying})`);
       columns.push(`(SELECT jsonb_agg(jsonb_build_object('activityId', r.child_id, 'activity', r.src, 'attempts', r.attempts, 'since', r.created_at, 'lastError', r.last_error)
                      ORDER BY r.created_at) FROM (${retrying}) r) AS retrying_activities`);
     }

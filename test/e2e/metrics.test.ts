@@ -6,14 +6,14 @@ import { waitFor } from '../support/env';
 import { approval } from '../support/test-definitions';
 
 // --- the workload's own processes ---------------------------------------------------------
-/** An activity that refuses at once, and a machine that does not handle it: the workflow fails. */
+/** An activity that refuses at once, and a machine that fails on it (a final state tagged `failed`). */
 const doomed = defineWorkflow({
   type: 'metrics-doomed',
   version: 1,
   machine: setup({ actors: { refuse: fromPromise<unknown, unknown>(async () => undefined) } }).createMachine({
     id: 'doomed',
     initial: 'calling',
-    states: { calling: { invoke: { id: 'refuse', src: 'refuse' } } },
+    states: { calling: { invoke: { id: 'refuse', src: 'refuse', onError: 'refused' } }, refused: { type: 'final', tags: ['failed'] } },
   }),
   input: z.object({}),
   exampleInput: {},

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHarness, HttpResponse, RequestFn } from '../support/http-app';
 import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
 import { waitFor } from '../support/env';
+import { query } from '../../src/engine/sql';
 
 // Tenant A (acme) has a workflow waiting on an analyst's task; tenant B (globex) tries every
 // route of the OpenAPI document with A's ids, as each of its roles. Another tenant's object must
@@ -21,6 +22,9 @@ const ROLE_SET = [
 const SECRET_WF = 'acme-secret-wf';
 let secretTask: string;
 let secretKeyId: string;
+let secretIncident: string;
+let secretApproval: string;
+let secretBatch: string;
 let examples: Record<string, any>;
 
 beforeAll(async () => {
@@ -43,6 +47,15 @@ beforeAll(async () => {
   expect(started.status).toBe(201);
   expect(started.body).toMatchObject({ id: SECRET_WF, tenant: 'acme' });
   secretTask = await waitFor(async () => (await A.rev('GET', `/v1/tasks?workflow=${SECRET_WF}&status=open`)).body.items?.[0]?.id, 'the analyst task of tenant A');
+  // A's operator objects. An incident and an approval are written as the engine would (this
+  // deployment has no bug to open one, nor dual control); the batch is A's own, over nothing.
+  secretIncident = randomUUID();
+  await query(api.db.dataSource, `INSERT INTO incident (id, tenant, workflow_id, type, definition_version, kind, status, error) VALUES ($1, 'acme', $2, 'fraud-check', 1, 'machine_error', 'open', '{"name":"Error","message":"probe"}')`, [secretIncident, `acme/${SECRET_WF}`]);
+  secretApproval = randomUUID();
+  await query(api.db.dataSource, `INSERT INTO operator_approval (id, tenant, action, target, reason, requested_by, expires_at, status) VALUES ($1, 'acme', 'terminate', $2, 'probe', 'principal:acme-ops', now() + interval '1 hour', 'pending')`, [secretApproval, { action: 'terminate', workflowId: SECRET_WF }]);
+  const batch = await A.ops('POST', '/v1/batch-operations', { action: 'pause', filter: { businessKey: 'acme-nothing' }, reason: 'probe' });
+  expect(batch.status).toBe(202);
+  secretBatch = batch.body.id;
 }, 90_000);
 
 afterAll(() => app?.close());
@@ -52,6 +65,9 @@ type Probe =
   | { kind: 'workflow'; body?: unknown } // {id} is a workflow id
   | { kind: 'task'; body?: unknown } // {id} is a task id
   | { kind: 'key' } // {id} is an API key id
+  | { kind: 'incident'; body?: unknown } // {id} is an incident id
+  | { kind: 'approval'; body?: unknown } // {id} is an operator approval id
+  | { kind: 'batch' } // {id} is a batch operation id
   | { kind: 'collection' } // a tenant-wide read: nothing of A's may appear
   | { kind: 'create' } // tested on its own below (namespaces, tenant admins)
   | { kind: 'global' }; // the deployment's definitions, the same for every tenant
@@ -65,6 +81,20 @@ const OPERATIONS: Record<string, Probe> = {
   'GET /v1/workflows/{id}/history': { kind: 'workflow' },
   'GET /v1/workflows/{id}/diagram': { kind: 'workflow' },
   'GET /v1/workflows/{id}/outstanding': { kind: 'workflow' },
+  'POST /v1/workflows/{id}/pause': { kind: 'workflow', body: { reason: 'probe' } },
+  'POST /v1/workflows/{id}/resume': { kind: 'workflow', body: { reason: 'probe' } },
+  'POST /v1/workflows/{id}/terminate': { kind: 'workflow', body: { reason: 'probe' } },
+  'GET /v1/incidents': { kind: 'collection' },
+  'GET /v1/incidents/{id}': { kind: 'incident' },
+  'POST /v1/incidents/{id}/retry': { kind: 'incident', body: { reason: 'probe' } },
+  'POST /v1/incidents/{id}/resolve': { kind: 'incident', body: { reason: 'probe' } },
+  'POST /v1/batch-operations': { kind: 'create' },
+  'GET /v1/batch-operations': { kind: 'collection' },
+  'GET /v1/batch-operations/{id}': { kind: 'batch' },
+  'GET /v1/operator-approvals': { kind: 'collection' },
+  'GET /v1/operator-approvals/{id}': { kind: 'approval' },
+  'POST /v1/operator-approvals/{id}/approve': { kind: 'approval', body: { reason: 'probe' } },
+  'POST /v1/operator-approvals/{id}/reject': { kind: 'approval', body: { reason: 'probe' } },
   'GET /v1/definitions': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}/diagram': { kind: 'global' },
@@ -104,7 +134,7 @@ function normalised(res: HttpResponse, id: string): string {
   return `${res.status} ${JSON.stringify(body).split(id).join('<id>')}`;
 }
 
-const A_MARKERS = () => [SECRET_WF, secretTask, secretKeyId, 'acme-ops', 'acme-rev', 'acme-aud', 'acme-adm', '"acme"'];
+const A_MARKERS = () => [SECRET_WF, secretTask, secretKeyId, secretIncident, secretApproval, secretBatch, 'acme-ops', 'acme-rev', 'acme-aud', 'acme-adm', '"acme"'];
 
 test('every operation of the OpenAPI document is in the probe table (a new route must be covered)', async () => {
   const missing = (await operations()).filter((op) => !(op in OPERATIONS));
@@ -124,8 +154,8 @@ test("tenant B, as every role and with no key, gets A's objects exactly as missi
     const probe = OPERATIONS[op];
     if (!probe) continue;
     const [method, template] = op.split(' ') as [string, string];
-    if (probe.kind === 'workflow' || probe.kind === 'task' || probe.kind === 'key') {
-      const foreign = probe.kind === 'workflow' ? SECRET_WF : probe.kind === 'task' ? secretTask : secretKeyId;
+    if (probe.kind !== 'collection' && probe.kind !== 'create' && probe.kind !== 'global') {
+      const foreign = { workflow: SECRET_WF, task: secretTask, key: secretKeyId, incident: secretIncident, approval: secretApproval, batch: secretBatch }[probe.kind];
       const missing = probe.kind === 'workflow' ? 'globex-missing-wf' : randomUUID();
       const body = 'body' in probe ? probe.body : undefined;
       for (const [who, as] of principals) {
@@ -155,6 +185,18 @@ test("tenant B, as every role and with no key, gets A's objects exactly as missi
   // A still sees its own: the probes above did reach real objects.
   expect((await A.ops('GET', `/v1/workflows/${SECRET_WF}`)).status).toBe(200);
   expect((await A.rev('GET', `/v1/tasks/${secretTask}`)).body).toMatchObject({ status: 'open', workflowId: SECRET_WF });
+});
+
+test("B's batch operations select only B's workflows; A's incident, approval and batch stay as they were", async () => {
+  const dry = await B.ops('POST', '/v1/batch-operations', { action: 'terminate', filter: {}, reason: 'probe', dryRun: true });
+  expect(dry.status).toBe(200);
+  expect(JSON.stringify(dry.body)).not.toContain(SECRET_WF);
+  const run = await B.ops('POST', '/v1/batch-operations', { action: 'terminate', filter: { type: 'fraud-check' }, reason: 'probe' });
+  expect(run.status).toBe(202);
+  await waitFor(async () => (await B.ops('GET', `/v1/batch-operations/${run.body.id}`)).body.status === 'completed', "B's batch to complete");
+  expect((await A.ops('GET', `/v1/workflows/${SECRET_WF}`)).body.status).toBe('waiting');
+  expect((await A.ops('GET', `/v1/incidents/${secretIncident}`)).body.status).toBe('open');
+  expect((await A.ops('GET', `/v1/operator-approvals/${secretApproval}`)).body.status).toBe('pending');
 });
 
 test("B's overview, audit verify and export count nothing of A's", async () => {

@@ -33,8 +33,10 @@ const stuck = defineWorkflow({
     initial: 'calling',
     context: ({ input }) => ({ refuse: input.refuse }),
     states: {
-      calling: { invoke: { id: 'partner', src: 'callPartner', input: ({ context }) => ({ refuse: context.refuse }), onDone: 'done' } },
+      // A refusal fails it on purpose (a final state tagged `failed`).
+      calling: { invoke: { id: 'partner', src: 'callPartner', input: ({ context }) => ({ refuse: context.refuse }), onDone: 'done', onError: 'refused' } },
       done: { type: 'final' },
+      refused: { type: 'final', tags: ['failed'] },
     },
   }),
   input: z.object({ refuse: z.boolean() }),

@@ -1,3 +1,4 @@
+import { query } from '../../src/engine/sql';
 import { attempts, flaky, guarded, loop } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { waitFor } from '../support/env';
@@ -29,11 +30,12 @@ test('a non-retryable error goes straight to the error transition', async () => 
   expect(attempts.filter((a) => a.idempotencyKey === 'refuse-1/partner/1')).toHaveLength(1);
 });
 
-test('an activity exceeding its timeout is retried, then fails the workflow', async () => {
+test('an activity exceeding its timeout is retried, then opens an incident (the machine handles only a refusal)', async () => {
   const { workflow } = await h.runtime.engine.start({ type: 'test-guarded', workflowId: 'hang-1', input: { mode: 'hang' } }, USER);
-  const done = await h.until(workflow.id, ['completed', 'failed']);
-  expect(done.status).toBe('failed');
-  expect(done.error).toMatchObject({ name: 'ActivityTimeoutError' });
+  const incident = await waitFor(async () => (await query(h.db.dataSource, `SELECT * FROM incident WHERE workflow_id = $1`, [workflow.id]))[0], 'the incident');
+  expect(incident).toMatchObject({ kind: 'activity_exhausted', status: 'open' });
+  expect(incident.input.result.error).toMatchObject({ name: 'ActivityTimeoutError' });
+  expect((await h.get(workflow.id)).state).toBe('calling');
   const mine = attempts.filter((a) => a.idempotencyKey === 'hang-1/partner/1');
   expect(mine.map((a) => a.attempt)).toEqual([1, 2, 3]);
   // Each attempt's AbortSignal fired at the timeout.

@@ -1,3 +1,4 @@
+import { query } from '../../src/engine/sql';
 import { attempts, effectsRun, approval, quirks, sponsor } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { waitFor } from '../support/env';
@@ -31,14 +32,20 @@ test('a transition that only runs actions is accepted and its effect runs once',
   expect(history.filter((r) => r.kind === 'effect.completed')).toHaveLength(1);
 });
 
-test('a result the machine cannot apply fails the workflow once, without calling the partner again', async () => {
+test('a result the machine cannot apply opens an incident once, keeps the state, and does not call the partner again', async () => {
   await h.runtime.engine.start({ type: 'test-quirks', workflowId: 'poison-1', input: { poison: true } }, USER);
-  const failed = await h.until('poison-1', ['failed', 'waiting']);
-  expect(failed.status).toBe('failed');
-  expect((failed.error as { message: string }).message).toMatch(/could not apply the result of activity lookup: the machine cannot use this result/);
+  const incident = await waitFor(async () => (await query(h.db.dataSource, `SELECT * FROM incident WHERE workflow_id = 'poison-1'`))[0], 'the incident');
+  expect(incident).toMatchObject({ kind: 'machine_error', status: 'open' });
+  expect(incident.error.message).toMatch(/threw on xstate.done.actor.lookup: .*the machine cannot use this result/);
   await new Promise((r) => setTimeout(r, 500));
+  const w = await h.get('poison-1');
+  expect(w.status).toBe('running');
+  expect(w.state).toBe('reviewing');
+  expect(w.raw.open_incidents).toBe(1);
   expect(attempts.filter((a) => a.idempotencyKey === 'poison-1/lookup/1')).toHaveLength(1);
-  expect((await h.history('poison-1')).map((r) => r.kind)).toEqual(expect.arrayContaining(['engine.error', 'workflow.failed']));
+  const kinds = (await h.history('poison-1')).map((r) => r.kind);
+  expect(kinds).toContain('incident.opened');
+  expect(kinds).not.toContain('workflow.failed');
 });
 
 test('concurrent starts of one workflowId return that one workflow', async () => {

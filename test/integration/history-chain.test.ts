@@ -2,6 +2,7 @@ import { flaky, parent, child, counter, quirks } from '../support/test-definitio
 import { startHarness, USER, type Harness } from '../support/harness';
 import { GENESIS_HASH, hashRecord, recordFromRow } from '../../src/engine/history';
 import { query } from '../../src/engine/sql';
+import { waitFor } from '../support/env';
 
 let h: Harness;
 beforeAll(async () => {
@@ -15,7 +16,9 @@ test('every stored history record rehashes to its stored hash, linked from the g
   await h.runtime.engine.start({ type: 'test-quirks', workflowId: 'chain-poison', input: { poison: true } }, USER);
   const { workflow } = await h.runtime.engine.start({ type: 'test-counter', workflowId: 'chain-counter', input: { limit: 5 } }, { actor: 'test:ünïcode', origin: { requestId: 'r-1', clientAddress: '::1' } });
   await Promise.allSettled(Array.from({ length: 8 }, () => h.runtime.engine.signal(workflow.id, { type: 'counter.incremented', note: 'é\u{1F600}', big: 1e21, nested: { b: [1, null], a: 0.1 } } as never, USER)));
-  for (const id of ['chain-flaky', 'chain-parent', 'chain-poison']) await h.until(id, ['completed', 'failed']);
+  for (const id of ['chain-flaky', 'chain-parent']) await h.until(id, ['completed', 'failed']);
+  // The poisoned one keeps its state with an incident, recorded in its chain like any other fact.
+  await waitFor(async () => (await query(h.db.dataSource, `SELECT 1 FROM incident WHERE workflow_id = 'chain-poison'`)).length > 0, 'the incident on chain-poison');
 
   const rows = await query(h.db.dataSource, 'SELECT * FROM workflow_history ORDER BY workflow_id, seq');
   expect(rows.length).toBeGreaterThan(20);

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { fraudCheckDefinition } from '../../machines/fraud-check';
 import { defaultFraudCheckConfig } from '../../machines/fraud-check/fraud-check.machine';
-import { doneEvent, timerEvents, type ArrangeContext, type ModelScenario } from './support/scenario';
+import { doneEvent, errorEvent, timerEvents, type ArrangeContext, type ModelScenario } from './support/scenario';
 
 const HOUR = 3_600_000;
 const { lowThreshold, highThreshold } = defaultFraudCheckConfig;
@@ -13,7 +13,7 @@ const SCORES = [lowThreshold - 1, lowThreshold, highThreshold, highThreshold + 1
 const PARTNER_LATENCY_MS = 200;
 
 function events(s: AnyMachineSnapshot): EventObject[] {
-  if (s.matches('scoring')) return SCORES.map((score) => doneEvent('scoreTransaction', { score }));
+  if (s.matches('scoring')) return [...SCORES.map((score) => doneEvent('scoreTransaction', { score })), errorEvent('scoreTransaction', { name: 'PartnerRejectedError', message: 'refused' })];
   if (s.matches('awaitingReview')) {
     return [
       { type: 'review.approved', reviewer: 'analyst-7', note: 'customer confirmed the purchase by phone' },
@@ -25,6 +25,13 @@ function events(s: AnyMachineSnapshot): EventObject[] {
 }
 
 async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
+  if (event.type === 'xstate.error.actor.scoreTransaction') {
+    // A refusal (4xx) is not retried: the check fails on purpose.
+    await ctx.partners.admin.script('fraud', [
+      { match: { method: 'POST', path: '/fraud/scores', idempotencyKeyPrefix: ctx.workflowId }, outcome: 'error', status: 422, latencyMs: PARTNER_LATENCY_MS },
+    ]);
+    return;
+  }
   if (event.type !== 'xstate.done.actor.scoreTransaction') throw new Error(`fraud-check scenario: nothing to arrange for ${event.type}`);
   const { score } = (event as EventObject & { output: { score: number } }).output;
   await ctx.partners.admin.script('fraud', [

@@ -34,14 +34,16 @@ export function paymentSettlementStandinDefinition(deps: ProcessDeps): WorkflowD
     context: ({ input }) => ({ ...input, outcome: null }),
     states: {
       transferring: {
-        // A refusal is not handled: it fails the stand-in workflow, as an error the real process gives up on would.
+        // A refusal fails the stand-in workflow on purpose, as an error the real process gives up on would.
         invoke: {
           id: 'transferFunds',
           src: 'transferFunds',
           input: ({ context }) => ({ ...context }),
           onDone: [{ guard: ({ event }) => event.output.status === 'settled', target: 'settled' }, { target: 'failed' }],
+          onError: 'refused',
         },
       },
+      refused: { type: 'final', tags: ['failed'] },
       settled: { type: 'final', entry: assign({ outcome: 'settled' }) },
       failed: { type: 'final', entry: assign({ outcome: 'failed' }) },
     },

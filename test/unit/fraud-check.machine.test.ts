@@ -83,8 +83,10 @@ test('review signals are not accepted before scoring or after a decision', () =>
   expect(send(machine, approved, { type: 'review.declined', reviewer: 'x' } as EventObject)).toBe(approved);
 });
 
-test('a scorer error is not handled here: the check fails and the caller compensates', () => {
+test('a scorer error fails the check on purpose (a final state tagged failed) and the caller compensates', () => {
   const { machine, snapshot } = start();
   const s = send(machine, snapshot, { type: 'xstate.error.actor.scoreTransaction', error: { name: 'PartnerRejectedError', message: 'refused' } } as EventObject);
-  expect(s.status).toBe('error');
+  expect(s.status).toBe('done');
+  expect(s.value).toBe('scoringFailed');
+  expect(s.hasTag('failed')).toBe(true);
 });

@@ -19,7 +19,17 @@ export type DomainErrorCode =
   | 'definition_invalid'
   | 'unauthenticated'
   | 'rate_limited'
-  | 'forbidden';
+  | 'forbidden'
+  | 'incident_not_found'
+  | 'incident_not_open'
+  | 'incident_retry_failed'
+  | 'workflow_paused'
+  | 'workflow_not_paused'
+  | 'batch_not_found'
+  | 'approval_not_found'
+  | 'approval_not_pending'
+  | 'approval_expired'
+  | 'self_approval';
 
 export interface FieldError {
   field: string;

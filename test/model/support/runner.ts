@@ -123,7 +123,9 @@ async function expectState(h: Harness, workflowId: string, model: AnyMachineSnap
 
 function checkStatus(row: { status: string; output: any }, model: AnyMachineSnapshot): void {
   const done = model.status === 'done';
-  const ok = done ? ['completed', 'cancelled'].includes(row.status) : ['running', 'waiting'].includes(row.status);
+  // A final state tagged `failed` ends the workflow `failed`, on purpose.
+  const ended = model.hasTag('failed') ? ['failed'] : ['completed', 'cancelled'];
+  const ok = done ? ended.includes(row.status) : ['running', 'waiting'].includes(row.status);
   if (!ok) throw new Error(`model status ${model.status}, workflow status ${row.status}`);
   const expected = (model.output as { outcome?: unknown } | undefined)?.outcome;
   if (done && expected !== undefined && row.output?.outcome !== expected) {

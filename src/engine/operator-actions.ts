@@ -1,0 +1,230 @@
+import type { DataSource } from 'typeorm';
+import { resolveRetryPolicy } from './definition';
+import { DomainError } from './errors/domain.error';
+import type { Actor } from './history';
+import { describeKept, incidentError, incidentKindOf, toIncidentView, type IncidentRow, type IncidentView, type KeptInput } from './incidents';
+import { toView, type InstanceRow, type WorkflowView } from './instance';
+import { activityEntry, type ActivityJob } from './jobs';
+import { query } from './sql';
+import type { Step } from './step';
+import { publicId } from './tenancy';
+import { applyKept, type StepHook, type WorkflowEngine } from './workflow-engine';
+
+/** Who acts, why, and (for a batch) what to do in the same transaction. */
+export interface OperatorCall {
+  actor: Actor;
+  reason: string;
+  /** Runs on the locked instance before the action, in its transaction. */
+  hook?: StepHook;
+  /** Recorded with the action when it is one item of a batch. */
+  batchId?: string;
+  /** The operator approval that released this action (dual control). */
+  approvalId?: string;
+}
+
+export const WORKFLOW_ACTIONS = ['pause', 'resume', 'terminate'] as const;
+export const INCIDENT_ACTIONS = ['retry', 'resolve'] as const;
+export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
+export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
+
+/** Drained per call at most; the background drainer takes what is left. */
+const DRAIN_LIMIT = 1000;
+
+/**
+ * The operator's tools on a running workflow: pause, resume and terminate; retry or resolve an
+ * incident. Each is one transaction on the locked instance, recorded in its history with the
+ * principal and the reason. Inputs held meanwhile are applied afterwards, in arrival order.
+ */
+export class OperatorActions {
+  constructor(
+    private readonly db: DataSource,
+    private readonly engine: WorkflowEngine,
+  ) {}
+
+  private notes(call: OperatorCall): Record<string, unknown> {
+    return { ...(call.batchId ? { batchId: call.batchId } : {}), ...(call.approvalId ? { approvalId: call.approvalId } : {}) };
+  }
+
+  /** Nothing is dispatched and every input is kept until resume. */
+  async pause(workflowId: string, call: OperatorCall): Promise<WorkflowView> {
+    const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
+      this.mustBeLive(step);
+      if (step.row.status === 'paused') throw new DomainError('workflow_paused', `workflow ${publicId(workflowId)} is already paused`, { workflowId: publicId(workflowId) });
+      await call.hook?.(step);
+      step.row.status = 'paused';
+      step.record({ kind: 'workflow.paused', outcome: 'ok', reason: call.reason, data: this.notes(call) });
+    });
+    return view;
+  }
+
+  /** Lets it run again; what arrived while it was paused is applied in order. */
+  async resume(workflowId: string, call: OperatorCall): Promise<WorkflowView> {
+    const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
+      this.mustBeLive(step);
+      if (step.row.status !== 'paused') throw new DomainError('workflow_not_paused', `workflow ${publicId(workflowId)} is not paused (status ${step.row.status})`, { workflowId: publicId(workflowId), status: step.row.status });
+      await call.hook?.(step);
+      // Running or waiting again: the step's end works out which from the open invocations.
+      step.row.status = 'waiting';
+      step.record({ kind: 'workflow.resumed', outcome: 'ok', reason: call.reason, data: { heldInputs: step.row.held_inputs, ...this.notes(call) } });
+    });
+    return (await this.drain(workflowId)) ?? view;
+  }
+
+  /** Ends it at once as `terminated`: activities, timers and tasks are stopped, no compensation runs. */
+  async terminate(workflowId: string, call: OperatorCall): Promise<WorkflowView> {
+    const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
+      this.mustBeLive(step);
+      await call.hook?.(step);
+      step.record({ kind: 'workflow.terminate.requested', outcome: 'ok', reason: call.reason, data: this.notes(call) });
+      step.forceEnd('terminated', { name: 'WorkflowTerminated', message: `terminated by ${call.actor.actor}: ${call.reason}` });
+    });
+    return view;
+  }
+
+  async incident(tenant: string, incidentId: string): Promise<IncidentRow> {
+    const [row] = await query<IncidentRow>(this.db, 'SELECT * FROM incident WHERE id = $1 AND tenant = $2', [incidentId, tenant]);
+    if (!row) throw new DomainError('incident_not_found', `no incident ${incidentId}`, { incidentId });
+    return row;
+  }
+
+  /**
+   * Applies the kept input again (after a fix is deployed). An activity whose attempts ran out
+   * runs again with a fresh budget instead. When the retry fails the same way the incident stays
+   * open with the new error (answered 409 `incident_retry_failed`).
+   */
+  async retry(tenant: string, incidentId: string, call: OperatorCall): Promise<{ incident: IncidentView; workflow: WorkflowView }> {
+    const found = await this.incident(tenant, incidentId);
+    const input = found.input;
+    try {
+      await this.engine.withInstance(found.workflow_id, call.actor, async (step) => {
+        const incident = await this.lockOpen(step, incidentId);
+        await call.hook?.(step);
+        await this.close(step, incident, 'retried', call);
+        step.record({ kind: 'incident.retried', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, ...this.notes(call) } });
+        if (incident.kind === 'activity_exhausted' && incident.input?.kind === 'activity') await this.rerunActivity(step, incident.input.job);
+        else if (incident.input) await applyKept(step, incident.input, true);
+      });
+    } catch (err) {
+      const kind = input ? incidentKindOf(err, input) : undefined;
+      if (!kind) throw err;
+      const error = incidentError(err);
+      await this.engine.withInstance(found.workflow_id, call.actor, async (step) => {
+        const still = await step.tx.one<IncidentRow>(`UPDATE incident SET error = $2, kind = $3, retries = retries + 1, updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id`, [incidentId, error, kind]);
+        if (still) step.record({ kind: 'incident.retry.failed', outcome: 'failed', reason: error.message, data: { incidentId, kind, error, ...this.notes(call) } });
+      });
+      throw new DomainError('incident_retry_failed', `the retry failed: ${error.message}`, { incidentId, error });
+    }
+    const workflow = await this.drain(found.workflow_id);
+    return { incident: toIncidentView(await this.incident(tenant, incidentId)), workflow: workflow ?? (await this.view(found.workflow_id)) };
+  }
+
+  /** Discards the kept input and goes on with what was held behind it. */
+  async resolve(tenant: string, incidentId: string, call: OperatorCall): Promise<{ incident: IncidentView; workflow: WorkflowView }> {
+    const found = await this.incident(tenant, incidentId);
+    await this.engine.withInstance(found.workflow_id, call.actor, async (step) => {
+      const incident = await this.lockOpen(step, incidentId);
+      await call.hook?.(step);
+      await this.close(step, incident, 'resolved', call);
+      if (incident.input) await this.discardKept(step, incident.input);
+      step.record({ kind: 'incident.resolved', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, discarded: incident.input ? describeKept(incident.input) : null, ...this.notes(call) } });
+    });
+    const workflow = await this.drain(found.workflow_id);
+    return { incident: toIncidentView(await this.incident(tenant, incidentId)), workflow: workflow ?? (await this.view(found.workflow_id)) };
+  }
+
+  /**
+   * Applies the held inputs of one instance in arrival order, each in its own transaction, as
+   * long as it is neither paused nor blocked by an incident. One that cannot apply opens an
+   * incident and the rest wait behind it. Answers the instance as it was left.
+   */
+  async drain(workflowId: string): Promise<WorkflowView | undefined> {
+    let last: WorkflowView | undefined;
+    for (let i = 0; i < DRAIN_LIMIT; i++) {
+      const [next] = await query<{ id: string; input: KeptInput; actor: Actor }>(this.db, 'SELECT id, input, actor FROM held_input WHERE workflow_id = $1 ORDER BY id LIMIT 1', [workflowId]);
+      if (!next) return last;
+      const r = await this.engine.applyOrOpenIncident(
+        workflowId,
+        next.input,
+        next.actor,
+        async (step) => {
+          if (step.isTerminal || step.row.status === 'paused' || step.row.open_incidents > 0) return { stop: true };
+          const gone = await step.tx.one('DELETE FROM held_input WHERE id = $1 RETURNING id', [next.id]);
+          // Another drainer took it first.
+          if (!gone) return { stop: false };
+          step.row.held_inputs = Math.max(0, step.row.held_inputs - 1);
+          await applyKept(step, next.input, true);
+          return { stop: false };
+        },
+        { fromHeld: true, heldId: next.id },
+      );
+      last = r.view;
+      if (r.stop || r.incident) return last;
+    }
+    return last;
+  }
+
+  /** Instances with held inputs and nothing holding them any more (a crash between a resume and its drain). */
+  async drainBacklog(limit = 50): Promise<number> {
+    const rows = await query<{ id: string }>(
+      this.db,
+      `SELECT id FROM workflow_instance WHERE held_inputs > 0 AND status <> 'paused' AND open_incidents = 0 LIMIT $1`,
+      [limit],
+    );
+    for (const r of rows) await this.drain(r.id);
+    return rows.length;
+  }
+
+  private async view(workflowId: string): Promise<WorkflowView> {
+    const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
+    return toView(row!);
+  }
+
+  private mustBeLive(step: Step): void {
+    if (step.isTerminal) throw new DomainError('workflow_terminal', `workflow ${publicId(step.row.id)} already ended ${step.row.status}`, { workflowId: publicId(step.row.id), status: step.row.status });
+  }
+
+  private async lockOpen(step: Step, incidentId: string): Promise<IncidentRow> {
+    const incident = await step.tx.one<IncidentRow>('SELECT * FROM incident WHERE id = $1 FOR UPDATE', [incidentId]);
+    if (!incident || incident.status !== 'open') {
+      throw new DomainError('incident_not_open', `incident ${incidentId} is ${incident?.resolution ?? 'resolved'}`, { incidentId, resolution: incident?.resolution ?? null });
+    }
+    return incident;
+  }
+
+  private async close(step: Step, incident: IncidentRow, resolution: 'retried' | 'resolved', call: OperatorCall): Promise<void> {
+    await step.tx.rows(
+      `UPDATE incident SET status = 'resolved', resolution = $2, resolved_at = now(), resolved_by = $3, resolve_reason = $4, retries = retries + $5, updated_at = now() WHERE id = $1`,
+      [incident.id, resolution, call.actor.actor, call.reason, resolution === 'retried' ? 1 : 0],
+    );
+    step.row.open_incidents = Math.max(0, step.row.open_incidents - 1);
+  }
+
+  /**
+   * A fresh attempt budget for an activity whose attempts ran out: the same invocation and
+   * idempotency key, attempts counted on from where they stopped, a new job (the spent one may
+   * still sit in BullMQ's failed set).
+   */
+  private async rerunActivity(step: Step, job: ActivityJob): Promise<void> {
+    const policy = resolveRetryPolicy(step.definition.activities?.[job.src]?.retry);
+    const row = await step.tx.one<{ attempts: number; attempt_limit: number }>(
+      `UPDATE activity SET status = 'scheduled', attempt_limit = attempts + $2, last_error = last_error, updated_at = now()
+        WHERE id = $1 AND status IN ('held', 'failed') RETURNING attempts, attempt_limit`,
+      [job.invocationId, policy.maximumAttempts],
+    );
+    if (!row) return;
+    const next: ActivityJob = { ...job, attemptsBefore: row.attempts, attemptLimit: row.attempt_limit, trace: undefined };
+    step.pushOutbox(activityEntry(next, row.attempt_limit));
+    step.record({ kind: 'activity.rescheduled', outcome: 'ok', idempotencyKey: job.idempotencyKey, data: { invocationId: job.invocationId, activityId: job.activityId, attemptsBefore: row.attempts, attemptLimit: row.attempt_limit } });
+  }
+
+  /** The row behind a discarded input leaves `held`: it will not be applied. */
+  private async discardKept(step: Step, input: KeptInput): Promise<void> {
+    if (input.kind === 'activity') {
+      await step.tx.rows(`UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'held'`, [input.job.invocationId, input.result.ok ? 'completed' : 'failed']);
+    } else if (input.kind === 'child') {
+      await step.tx.rows(`UPDATE activity SET status = $2, updated_at = now() WHERE id = $1 AND status = 'held'`, [input.invocationId, input.outcome.status === 'completed' ? 'completed' : 'failed']);
+    } else if (input.kind === 'timer') {
+      await step.tx.rows(`UPDATE timer SET status = 'fired' WHERE id = $1 AND status = 'held'`, [input.job.timerId]);
+    }
+  }
+}
