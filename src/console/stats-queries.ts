@@ -11,6 +11,8 @@ export interface Overview {
   throughput: { minutes: string[]; started: number[]; completed: number[]; failed: number[] };
   /** Open and overdue human tasks (of the caller's groups, for a reviewer). */
   tasks: { open: number; overdue: number };
+  /** Open incidents: how many, and by type and kind. */
+  incidents: { open: number; byKind: { type: string; kind: string; count: number }[] };
 }
 
 /** Read side of the console's overview: aggregates, never rows. */
@@ -41,7 +43,7 @@ export class StatsQueries {
       `SELECT now() AS now, date_trunc('minute', now()) - make_interval(mins => $1) AS since`,
       [THROUGHPUT_MINUTES - 1],
     );
-    const [counts, started, ended, tasks] = await Promise.all([
+    const [counts, started, ended, tasks, incidents] = await Promise.all([
       query<{ type: string; status: string; count: string }>(this.db, 'SELECT type, status, count(*) AS count FROM workflow_instance WHERE tenant = $1 GROUP BY type, status ORDER BY type, status', [tenant]),
       query<{ minute: Date; count: string }>(this.db, `SELECT date_trunc('minute', created_at) AS minute, count(*) AS count FROM workflow_instance WHERE tenant = $2 AND created_at >= $1 GROUP BY 1`, [since, tenant]),
       query<{ minute: Date; status: string; count: string }>(
@@ -55,6 +57,11 @@ export class StatsQueries {
         `SELECT count(*) AS open, count(*) FILTER (WHERE overdue OR due_at < now()) AS overdue FROM human_task
           WHERE tenant = $2 AND status = 'open' AND ($1::text[] IS NULL OR candidate_groups && $1::text[])`,
         [visibleToGroups ?? null, tenant],
+      ),
+      query<{ type: string; kind: string; count: string }>(
+        this.db,
+        `SELECT type, kind, count(*) AS count FROM incident WHERE tenant = $1 AND status = 'open' GROUP BY type, kind ORDER BY type, kind`,
+        [tenant],
       ),
     ]);
     const start = new Date(since).getTime();
@@ -75,6 +82,10 @@ export class StatsQueries {
       counts: counts.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) })),
       throughput,
       tasks: { open: Number(tasks[0]?.open ?? 0), overdue: Number(tasks[0]?.overdue ?? 0) },
+      incidents: {
+        open: incidents.reduce((n, r) => n + Number(r.count), 0),
+        byKind: incidents.map((r) => ({ type: r.type, kind: r.kind, count: Number(r.count) })),
+      },
     };
   }
 }

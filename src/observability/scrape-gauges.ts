@@ -103,6 +103,28 @@ export function registerScrapeGauges(registry: Registry, sources: ScrapeSources)
   });
 
   new Gauge({
+    name: 'statera_incidents_open',
+    help: 'Open incidents (an input the engine could not apply, kept for an operator to retry or resolve), by type and kind',
+    labelNames: ['type', 'kind'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await health('postgres', () => sources.queries.incidentCounts())) ?? []) this.set({ type: r.type, kind: r.kind }, r.count);
+    },
+  });
+
+  new Gauge({
+    name: 'statera_workflows_paused',
+    help: 'Workflows an operator paused, by type',
+    labelNames: ['type'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const r of (await health('postgres', () => sources.queries.pausedCounts())) ?? []) this.set({ type: r.type }, r.count);
+    },
+  });
+
+  new Gauge({
     name: 'statera_activities_retrying',
     help: 'Activities that failed and are still retrying after ACTIVITY_RETRY_ALERT_MS, by type and activity',
     labelNames: ['type', 'activity'],

@@ -61,7 +61,7 @@ export class SlaMonitor {
       `INSERT INTO sla_breach (workflow_id, workflow_type, state, entered_at, max_duration_ms)
        SELECT w.id, w.type, o.state, o.entered_at, o.max_ms
          FROM workflow_instance w CROSS JOIN LATERAL (${overdueStatesSql('$1')}) o
-        WHERE w.type = ANY($2::text[]) AND w.status IN ('running', 'waiting')
+        WHERE w.type = ANY($2::text[]) AND w.status IN ('running', 'waiting', 'paused')
        ON CONFLICT DO NOTHING
        RETURNING workflow_id, workflow_type, state, entered_at, max_duration_ms, detected_at`,
       [this.rules, this.types],

@@ -44,7 +44,7 @@ export interface BatchItemView {
 
 /** Items a runner takes at once; they are leased, so another process takes the rest meanwhile. */
 const CLAIM = 50;
-const LEASE_MS = 60_000;
+const LEASE_MS = 10_000;
 /** A dry run shows this many of the matching workflows. */
 const SAMPLE = 20;
 /** A batch selects at most this many workflows (a filter too wide is refused, not half-done). */

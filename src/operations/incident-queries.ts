@@ -46,14 +46,4 @@ export class IncidentQueries {
     if (!row) throw new DomainError('incident_not_found', `no incident ${id}`, { incidentId: id });
     return toIncidentView(row);
   }
-
-  /** Open incidents by type and kind (the gauge, the overview). */
-  async openCounts(tenant?: string): Promise<{ type: string; kind: string; count: number }[]> {
-    const rows = await query<{ type: string; kind: string; count: string }>(
-      this.db,
-      `SELECT type, kind, count(*) AS count FROM incident WHERE status = 'open' ${tenant ? 'AND tenant = $1' : ''} GROUP BY type, kind`,
-      tenant ? [tenant] : [],
-    );
-    return rows.map((r) => ({ type: r.type, kind: r.kind, count: Number(r.count) }));
-  }
 }

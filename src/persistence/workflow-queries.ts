@@ -218,6 +218,22 @@ export class WorkflowQueries {
     return rows.map((r) => ({ type: r.type, activity: r.activity, count: Number(r.count) }));
   }
 
+  /** Open incidents by type and kind (the incidents gauge), of one tenant or of all. */
+  async incidentCounts(tenant?: string): Promise<{ type: string; kind: string; count: number }[]> {
+    const rows = await query<{ type: string; kind: string; count: string }>(
+      this.db,
+      `SELECT type, kind, count(*) AS count FROM incident WHERE status = 'open' ${tenant ? 'AND tenant = $1' : ''} GROUP BY type, kind`,
+      tenant ? [tenant] : [],
+    );
+    return rows.map((r) => ({ type: r.type, kind: r.kind, count: Number(r.count) }));
+  }
+
+  /** Paused workflows by type. */
+  async pausedCounts(): Promise<{ type: string; count: number }[]> {
+    const rows = await query<{ type: string; count: string }>(this.db, `SELECT type, count(*) AS count FROM workflow_instance WHERE status = 'paused' GROUP BY type`);
+    return rows.map((r) => ({ type: r.type, count: Number(r.count) }));
+  }
+
   async history(scope: TenantScope, id: string): Promise<HistoryEntry[]> {
     await this.get(scope, id);
     const rows = await query<any>(this.db, 'SELECT * FROM workflow_history WHERE workflow_id = $1 ORDER BY seq', [scope.workflowKey(id)]);

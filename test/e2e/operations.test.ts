@@ -61,6 +61,11 @@ test('incidents: listed with filters, shown on the workflow, retried after the p
   expect(noReason.headers.get('content-type')).toMatch(/application\/problem\+json/);
   expect(noReason.body.errors).toEqual([{ field: 'reason', message: expect.any(String) }]);
 
+  // Shown where operators look: the overview and the metrics.
+  expect((await op1('GET', '/v1/stats/overview')).body.incidents).toEqual({ open: 1, byKind: [{ type: 'incident-strict', kind: 'activity_exhausted', count: 1 }] });
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  expect(metrics).toMatch(/^statera_incidents_open\{type="incident-strict",kind="activity_exhausted"\} 1$/m);
+
   partner.down = false;
   const retried = await op1('POST', `/v1/incidents/${incident.id}/retry`, { reason: 'partner is back' });
   expect(retried.status).toBe(200);
