@@ -77,7 +77,7 @@ export function toProblem(err: unknown): Problem {
     return problemOf(err.code, err.message, { ...(errors ? { errors } : {}), ...rest });
   }
   // PostgreSQL unreachable, restarting or dropping connections: nothing was done that will not be redone on a retry.
-  if (isTransient(err)) return problemOf('database_unavailable', 'PostgreSQL cannot be reached right now; retry after Retry-After seconds', { retryAfterSeconds: DATABASE_RETRY_AFTER_S });
+  if (isTransient(err)) return problemOf('database_unavailable', 'PostgreSQL cannot serve this right now (unreachable, restarting or out of resources); retry after Retry-After seconds', { retryAfterSeconds: DATABASE_RETRY_AFTER_S });
   if (err instanceof HttpException) {
     const status = err.getStatus();
     // Nest's own message ("Cannot GET /path?query") echoes the URL, query included: never shown, never recorded.

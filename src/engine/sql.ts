@@ -47,13 +47,19 @@ export async function query<T = any>(dataSource: DataSource, sql: string, params
   }
 }
 
-const TRANSIENT_CODES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+const TRANSIENT_CODES = new Set(['55P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+/**
+ * SQLSTATE classes that pass with time: 08 connection exceptions (a protocol error too), 40
+ * serialization failures and deadlocks, 53 insufficient resources (disk full, out of memory,
+ * too many connections), 57 operator intervention (statement timeout, shutdown), 58 system errors.
+ */
+const TRANSIENT_CLASSES = new Set(['08', '40', '53', '57', '58']);
 
-/** A failure that may pass if tried again (the database restarting, a lost connection), as opposed to one that never will. */
+/** A failure that may pass if tried again (the database restarting, a lost connection, a full disk), as opposed to one that never will. */
 export function isTransient(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string }; message?: string };
   const code = e?.driverError?.code ?? e?.code;
-  if (code && TRANSIENT_CODES.has(code)) return true;
+  if (code && (TRANSIENT_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_CLASSES.has(code.slice(0, 2))))) return true;
   // TypeORM releases a query runner whose connection died (pg_terminate_backend, a restart): the
   // transaction's next statement then meets this, not a PostgreSQL error. Rolled back, retry.
   if ((e as { name?: string })?.name === 'QueryRunnerAlreadyReleasedError') return true;

@@ -191,3 +191,25 @@ test('a job delivered again after its attempt committed changes nothing (once an
   expect(calls()).toBe(callsBefore);
   expect((await h.history('oaoo-1')).filter((r) => r.kind === 'activity.completed')).toHaveLength(1);
 });
+
+test('the sweeper never re-sends an activity whose attempts are all spent: it opens an incident instead', async () => {
+  partner.down = true;
+  await h.runtime.engine.start({ type: 'incident-strict', workflowId: 'spent-1', input: {} }, USER);
+  // Paused at once: its job waits, no attempt is made.
+  await h.runtime.operations.pause('spent-1', { actor: OPERATOR, reason: 'hold' });
+  const [a] = await query(h.db.dataSource, `SELECT id FROM activity WHERE workflow_id = 'spent-1'`);
+  // As when BullMQ gave up on a job whose attempts never reported (the worker counts them), and then Redis lost its data.
+  await query(h.db.dataSource, `UPDATE activity SET attempts = 2, updated_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
+  await h.runtime.queues.queues.activities.remove(`a-${a.id}`).catch(() => 0);
+  await h.runtime.queues.connection.del(`${h.prefix}:engine:epoch`);
+  const before = incidentAttempts.filter((x) => x.idempotencyKey === 'spent-1/partner/1').length;
+  await h.runtime.sweepNow();
+  const incident = await openIncident('spent-1');
+  expect(incident).toMatchObject({ kind: 'activity_exhausted', error: { name: 'AttemptsSpent' } });
+  expect((await h.runtime.queues.queues.activities.getJobState(`a-${a.id}`))).toBe('unknown');
+  await h.runtime.operations.resume('spent-1', { actor: OPERATOR, reason: 'go on' });
+  await new Promise((r) => setTimeout(r, 500));
+  expect(incidentAttempts.filter((x) => x.idempotencyKey === 'spent-1/partner/1').length).toBe(before);
+  expect((await h.get('spent-1')).state).toBe('calling');
+  await h.runtime.operations.terminate('spent-1', { actor: OPERATOR, reason: 'done with it' });
+});
