@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { api, session, whenUnauthenticated, type Principal } from './api';
 import { MeContext } from './me';
+import { mayReadOperations } from './operations';
 import { href, useRoute } from './router';
+import { Approvals } from './pages/Approvals';
 import { Definitions } from './pages/Definitions';
 import { Inbox } from './pages/Inbox';
 import { Overview } from './pages/Overview';
@@ -9,10 +11,12 @@ import { SignIn } from './pages/SignIn';
 import { WorkflowPage } from './pages/Workflow';
 import { Workflows } from './pages/Workflows';
 
-const NAV = [
+const NAV: { path: string; label: string; match: (p: string[]) => boolean; for?: (me: Principal) => boolean }[] = [
   { path: '/', label: 'Overview', match: (p: string[]) => p.length === 0 },
   { path: '/workflows', label: 'Workflows', match: (p: string[]) => p[0] === 'workflows' },
   { path: '/tasks', label: 'Task inbox', match: (p: string[]) => p[0] === 'tasks' },
+  // Operator approvals are for operators and auditors: no link where the API would refuse.
+  { path: '/approvals', label: 'Approvals', match: (p: string[]) => p[0] === 'approvals', for: mayReadOperations },
   { path: '/definitions', label: 'Definitions', match: (p: string[]) => p[0] === 'definitions' },
 ];
 
@@ -54,6 +58,7 @@ export function App() {
   else if (section === 'workflows' && id) page = <WorkflowPage id={id} />;
   else if (section === 'workflows') page = <Workflows query={route.query} />;
   else if (section === 'tasks') page = <Inbox query={route.query} />;
+  else if (section === 'approvals') page = <Approvals query={route.query} />;
   else if (section === 'definitions') page = <Definitions type={id} version={version} />;
   else page = <p>No such page. <a href="#/">Go to the overview</a>.</p>;
 
@@ -64,7 +69,7 @@ export function App() {
           <img src="/favicon.svg" alt="" width={22} height={22} /> Statera
         </a>
         <nav aria-label="Main">
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.for || n.for(me)).map((n) => (
             <a key={n.path} href={href(n.path)} aria-current={n.match(route.path) ? 'page' : undefined}>
               {n.label}
             </a>

@@ -87,6 +87,12 @@ export async function api<T = any>(path: string, options: RequestOptions = {}): 
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
+/** The body with the status it came with: an operator action answers 200 (done) or 202 (kept for a second operator). */
+export async function apiWithStatus<T = any>(path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
+  const res = await send(path, options);
+  return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
+}
+
 /** SVG, HTML: documents the API renders, fetched with the key (a plain link could not send it). */
 export async function apiText(path: string, accept: string): Promise<string> {
   return (await send(path, { accept })).text();

@@ -1,3 +1,9 @@
+/** Statuses a workflow does not leave. */
+export const ENDED_STATUSES: readonly string[] = ['completed', 'failed', 'cancelled', 'terminated'];
+
+/** Every workflow status, in the order the console lists them. */
+export const WORKFLOW_STATUSES = ['running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'terminated'] as const;
+
 /** A workflow or task status as a coloured pill; the word is the text, the colour only a hint. */
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status}`}>{status}</span>;

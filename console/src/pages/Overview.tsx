@@ -2,7 +2,9 @@ import { api } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { ThroughputChart, type Throughput } from '../components/ThroughputChart';
 import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
-import { formatDuration, formatTime } from '../components/Status';
+import { formatDuration, formatTime, WORKFLOW_STATUSES } from '../components/Status';
+import { useMe } from '../me';
+import { errorLine, mayReadOperations, type Incident, type Page } from '../operations';
 import { usePoll } from '../poll';
 import { href } from '../router';
 
@@ -11,13 +13,70 @@ interface OverviewStats {
   counts: { type: string; status: string; count: number }[];
   throughput: Throughput;
   tasks: { open: number; overdue: number };
+  incidents: { open: number; byKind: { type: string; kind: string; count: number }[] };
 }
 
-const STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const STATUSES = WORKFLOW_STATUSES;
+const NEWEST_INCIDENTS = 8;
+
+/** The newest open incidents, and how many are open: operators and auditors only (the API refuses anyone else, so they are not asked). */
+function OpenIncidents({ data, problem }: { data: Page<Incident> | undefined; problem: Parameters<typeof ProblemAlert>[0]['problem'] }) {
+  const newest = data?.items.slice(0, NEWEST_INCIDENTS);
+  return (
+    <section className="card incidents" aria-labelledby="incidents-heading">
+      <div className="section-head">
+        <h2 id="incidents-heading">Open incidents</h2>
+        <a href={href('/workflows', { hasIncident: 'true' })}>workflows with an open incident →</a>
+      </div>
+      <ProblemAlert problem={problem} />
+      {!newest ? (
+        <p className="muted">Loading…</p>
+      ) : !newest.length ? (
+        <p className="muted">No open incidents.</p>
+      ) : (
+        <table className="table compact" aria-label="Newest open incidents">
+          <thead>
+            <tr>
+              <th scope="col">workflow</th>
+              <th scope="col">type</th>
+              <th scope="col">kind</th>
+              <th scope="col">error</th>
+              <th scope="col">since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {newest.map((i) => (
+              <tr key={i.id}>
+                <td>
+                  <a className="mono" href={href(`/workflows/${encodeURIComponent(i.workflowId)}`)}>
+                    {i.workflowId}
+                  </a>
+                </td>
+                <td>
+                  {i.type} <span className="muted">v{i.definitionVersion}</span>
+                </td>
+                <td>
+                  <span className="tag">{i.kind}</span>
+                </td>
+                <td className="small">{errorLine(i.error)}</td>
+                <td className="small" title={formatTime(i.createdAt)}>
+                  {formatDuration(Date.now() - Date.parse(i.createdAt))} ago
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
 
 /** Counts by type and status, throughput, and what needs attention: failed and overdue work. */
 export function Overview() {
+  const incidentReader = mayReadOperations(useMe());
+  const incidents = usePoll(async () => (incidentReader ? api<Page<Incident>>(`/v1/incidents?status=open&limit=${NEWEST_INCIDENTS}`) : undefined), [incidentReader]);
   const stats = usePoll(() => api<OverviewStats>('/v1/stats/overview'), []);
+  const openIncidents = stats.data ? String(stats.data.incidents.open) : '…';
   const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?status=failed&limit=10'), []);
   const overdue = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?overdue=true&limit=10'), []);
   const overdueTasks = usePoll(() => api<{ items: any[] }>('/v1/tasks?status=open&overdue=true&limit=10'), []);
@@ -45,7 +104,16 @@ export function Overview() {
           <span className="tile-value" data-testid="count-open-tasks">{s ? s.tasks.open : '…'}</span>
           <span className="tile-label">open tasks{s && s.tasks.overdue > 0 ? ` · ${s.tasks.overdue} overdue` : ''}</span>
         </a>
+        {incidentReader && (
+          <a className={`tile tile-incidents${stats.data?.incidents.open ? ' tile-alert' : ''}`} href={href('/workflows', { hasIncident: 'true' })}>
+            <span className="tile-value" data-testid="count-open-incidents">
+              {openIncidents}
+            </span>
+            <span className="tile-label">open incidents</span>
+          </a>
+        )}
       </section>
+      {incidentReader && <OpenIncidents data={incidents.data} problem={incidents.problem} />}
 
       <div className="grid-2">
         <section className="card">
@@ -54,39 +122,41 @@ export function Overview() {
         </section>
         <section className="card">
           <h2>By type and status</h2>
-          <table className="table compact" aria-label="Workflows by type and status">
-            <thead>
-              <tr>
-                <th scope="col">type</th>
-                {STATUSES.map((st) => (
-                  <th key={st} scope="col" className="num">
-                    {st}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {types.map((t) => (
-                <tr key={t}>
-                  <th scope="row">
-                    <a href={href('/workflows', { type: t })}>{t}</a>
-                  </th>
+          <div className="table-scroll">
+            <table className="table compact by-status" aria-label="Workflows by type and status">
+              <thead>
+                <tr>
+                  <th scope="col">type</th>
                   {STATUSES.map((st) => (
-                    <td key={st} className="num">
-                      {count(t, st) ? <a href={href('/workflows', { type: t, status: st })}>{count(t, st)}</a> : <span className="muted">0</span>}
-                    </td>
+                    <th key={st} scope="col" className="num">
+                      {st}
+                    </th>
                   ))}
                 </tr>
-              ))}
-              {!types.length && (
-                <tr>
-                  <td colSpan={STATUSES.length + 1} className="muted">
-                    No workflows yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {types.map((t) => (
+                  <tr key={t}>
+                    <th scope="row">
+                      <a href={href('/workflows', { type: t })}>{t}</a>
+                    </th>
+                    {STATUSES.map((st) => (
+                      <td key={st} className="num">
+                        {count(t, st) ? <a href={href('/workflows', { type: t, status: st })}>{count(t, st)}</a> : <span className="muted">0</span>}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+                {!types.length && (
+                  <tr>
+                    <td colSpan={STATUSES.length + 1} className="muted">
+                      No workflows yet.
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
         </section>
       </div>
 

@@ -24,7 +24,7 @@ interface VerifyReport {
 }
 
 /** The recorded facts as a timeline, with whether the hash chain still verifies (operators and auditors). */
-export function Timeline({ id, version }: { id: string; version: number | undefined }) {
+export function Timeline({ id, version }: { id: string; version: number | string | undefined }) {
   // Only operators and auditors read the history, only auditors verify it: a page does not ask to be refused (each refusal is recorded).
   const me = useMe();
   const reader = hasRole(me, 'operator', 'auditor');

@@ -1,13 +1,18 @@
+import { useState } from 'react';
 import { api, enc } from '../api';
 import { Diagram } from '../components/Diagram';
 import { JsonView } from '../components/JsonView';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { formatDuration, formatTime, stateLabel, StatusBadge } from '../components/Status';
+import { ENDED_STATUSES, formatDuration, formatTime, stateLabel, StatusBadge } from '../components/Status';
 import type { WorkflowRow } from '../components/WorkflowTable';
+import { useMe } from '../me';
+import { decideApproval, mayOperate, mayReadOperations, type Approval, type Incident, type Page } from '../operations';
 import { usePoll } from '../poll';
 import { href } from '../router';
 import { Timeline } from './Timeline';
 import { WorkflowActions } from './WorkflowActions';
+import { WorkflowIncidents } from './WorkflowIncidents';
+import { WorkflowOperations } from './WorkflowOperations';
 
 /** A list row, with what GET /v1/workflows/{id} adds. */
 export interface WorkflowView extends WorkflowRow {
@@ -17,6 +22,10 @@ export interface WorkflowView extends WorkflowRow {
   error: unknown;
   version: number;
   parentId: string | null;
+  /** The open incidents (GET /v1/workflows/{id} only). */
+  incidents?: Incident[];
+  /** Inputs kept while it is paused or has an open incident, applied later in arrival order. */
+  heldInputs?: number;
 }
 
 interface Outstanding {
@@ -26,12 +35,37 @@ interface Outstanding {
 
 /** One workflow, live: its statechart with the path taken, its data, what it waits on, its history, and actions. */
 export function WorkflowPage({ id }: { id: string }) {
+  const me = useMe();
+  const operator = mayOperate(me);
+  const reader = mayReadOperations(me);
   const wf = usePoll(() => api<WorkflowView>(`/v1/workflows/${enc(id)}`), [id]);
   const w = wf.data;
   // What changes only when the instance moves on is refetched on its version, not every tick.
   const version = w?.version;
-  const outstanding = usePoll(() => api<Outstanding>(`/v1/workflows/${enc(id)}/outstanding`), [id, version], null, [id]);
-  const tasks = usePoll(() => api<{ items: any[] }>(`/v1/tasks?workflow=${enc(id)}&status=open`), [id, version], null, [id]);
+  // A pause, a resume or a recorded approval moves no state (the version stays): the row's update time says it changed.
+  const revision = w ? `${w.version}/${w.status}/${w.updatedAt}` : undefined;
+  const outstanding = usePoll(() => api<Outstanding>(`/v1/workflows/${enc(id)}/outstanding`), [id, revision], null, [id]);
+  const tasks = usePoll(() => api<{ items: any[] }>(`/v1/tasks?workflow=${enc(id)}&status=open`), [id, revision], null, [id]);
+  // Only who may read approvals asks for them (a refusal would be recorded); the list has no workflow filter, so it is filtered here.
+  const approvals = usePoll(
+    async () => (reader ? api<Page<Approval>>('/v1/operator-approvals?status=pending&limit=200') : { items: [], nextCursor: null }),
+    [id, revision, reader],
+    null,
+    [id],
+  );
+  const [decided, setDecided] = useState<string>();
+  const refresh = () => {
+    wf.reload();
+    approvals.reload();
+  };
+  const decide = async (a: Approval, decision: 'approve' | 'reject', reason: string) => {
+    setDecided(undefined);
+    try {
+      setDecided(await decideApproval(a, decision, reason));
+    } finally {
+      refresh();
+    }
+  };
 
   if (!w) {
     return (
@@ -41,7 +75,11 @@ export function WorkflowPage({ id }: { id: string }) {
       </>
     );
   }
-  const ended = ['completed', 'failed', 'cancelled'].includes(w.status);
+  const ended = ENDED_STATUSES.includes(w.status);
+  const pending = approvals.data?.items ?? [];
+  const incidentIds = new Set((w.incidents ?? []).map((i) => i.id));
+  const pendingOnWorkflow = pending.filter((a) => a.target.workflowId === w.id);
+  const pendingOnIncidents = pending.filter((a) => a.target.incidentId && incidentIds.has(a.target.incidentId));
   return (
     <>
       <div className="page-head">
@@ -55,6 +93,9 @@ export function WorkflowPage({ id }: { id: string }) {
           <span data-testid="workflow-status">
             <StatusBadge status={w.status} />
           </span>
+          {w.incidents?.length ? (
+            <span className="badge badge-incident">{w.incidents.length === 1 ? 'open incident' : `${w.incidents.length} open incidents`}</span>
+          ) : null}
           <span className="mono" data-testid="workflow-state">
             {stateLabel(w.state)}
           </span>
@@ -78,7 +119,21 @@ export function WorkflowPage({ id }: { id: string }) {
         <dd>{formatTime(w.endedAt ?? w.updatedAt)}</dd>
         <dt>version</dt>
         <dd>{w.version}</dd>
+        {w.heldInputs ? (
+          <>
+            <dt>held inputs</dt>
+            <dd className="overdue">{w.heldInputs}</dd>
+          </>
+        ) : null}
       </dl>
+      {decided && (
+        <p className="notice" role="status">
+          {decided}
+        </p>
+      )}
+
+      <WorkflowIncidents workflow={w} canAct={operator} pending={pendingOnIncidents} onChanged={refresh} onDecide={decide} />
+      {reader && <WorkflowOperations workflow={w} ended={ended} canAct={operator} pending={pendingOnWorkflow} onChanged={refresh} onDecide={decide} />}
 
       <section className="card" aria-labelledby="diagram-heading">
         <h2 id="diagram-heading">Statechart</h2>
@@ -147,7 +202,7 @@ export function WorkflowPage({ id }: { id: string }) {
       </div>
 
       <WorkflowActions workflow={w} ended={ended} onDone={wf.reload} />
-      <Timeline id={id} version={version} />
+      <Timeline id={id} version={revision} />
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError, enc, type Problem } from '../api';
+import { api, ApiError, apiWithStatus, enc, type Problem } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { fieldErrors, SchemaFields } from '../components/SchemaForm';
 import { FormInputError, initialValues, toPayload, type FormValues, type JsonSchema } from '../components/schema-form';
@@ -9,6 +9,14 @@ interface Definition {
   events: { type: string; payload: JsonSchema }[];
   cancelEvent: string;
 }
+
+/** Why a signal or cancel was kept instead of applied (202 `held`). */
+const HELD: Record<string, string> = {
+  paused: 'held while the workflow is paused; applied when it is resumed',
+  incident: 'held behind an open incident; applied once it is closed',
+  queued: 'held behind inputs kept earlier; applied after them',
+};
+const heldNote = (body: { held?: { reason?: string } } | undefined) => (body?.held ? ` — ${HELD[body.held.reason ?? ''] ?? `held (${body.held.reason})`}` : '');
 
 const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : err instanceof FormInputError ? { title: 'The form has errors', status: 0, errors: err.errors } : { title: 'Unexpected error', status: 0, detail: String(err) });
 
@@ -37,13 +45,14 @@ export function WorkflowActions({ workflow, ended, onDone }: { workflow: Workflo
   const events = definition?.events ?? [];
   const schema = events.find((e) => e.type === eventType)?.payload;
 
-  const run = async (action: () => Promise<unknown>, success: string) => {
+  /** `action` may answer more to say (why the input was held). */
+  const run = async (action: () => Promise<string | void>, success: string) => {
     setBusy(true);
     setProblem(undefined);
     setNotice(undefined);
     try {
-      await action();
-      setNotice(success);
+      const more = await action();
+      setNotice(`${success}${more ?? ''}`);
       onDone();
       return true;
     } catch (err) {
@@ -58,13 +67,17 @@ export function WorkflowActions({ workflow, ended, onDone }: { workflow: Workflo
     e.preventDefault();
     void run(async () => {
       const payload = schema ? toPayload(schema, values) : {};
-      await api(`/v1/workflows/${enc(workflow.id)}/events`, { method: 'POST', body: { ...payload, type: eventType } });
+      const { body } = await apiWithStatus(`/v1/workflows/${enc(workflow.id)}/events`, { method: 'POST', body: { ...payload, type: eventType } });
+      return heldNote(body);
     }, `${eventType} accepted`);
   };
 
   const cancel = async (e: FormEvent) => {
     e.preventDefault();
-    const ok = await run(() => api(`/v1/workflows/${enc(workflow.id)}/cancel`, { method: 'POST', body: reason.trim() ? { reason: reason.trim() } : {} }), 'Cancellation accepted');
+    const ok = await run(async () => {
+      const { body } = await apiWithStatus(`/v1/workflows/${enc(workflow.id)}/cancel`, { method: 'POST', body: reason.trim() ? { reason: reason.trim() } : {} });
+      return heldNote(body);
+    }, 'Cancellation accepted');
     if (ok) setConfirming(false);
   };
 

@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, queryString } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { WORKFLOW_STATUSES } from '../components/Status';
 import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
 import { usePoll } from '../poll';
 import { navigate } from '../router';
 
-const FILTERS = ['type', 'status', 'state', 'businessKey', 'createdAfter', 'createdBefore', 'overdue', 'retrying'] as const;
+const FILTERS = ['type', 'status', 'state', 'businessKey', 'createdAfter', 'createdBefore', 'overdue', 'retrying', 'hasIncident'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 25;
 
@@ -61,7 +62,7 @@ export function Workflows({ query }: { query: URLSearchParams }) {
           <label htmlFor="f-status">Status</label>
           <select id="f-status" value={draft.status ?? ''} onChange={(e) => set('status', e.target.value)}>
             <option value="">any</option>
-            {['running', 'waiting', 'completed', 'failed', 'cancelled'].map((s) => (
+            {WORKFLOW_STATUSES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
@@ -89,6 +90,10 @@ export function Workflows({ query }: { query: URLSearchParams }) {
         <div className="field field-boolean">
           <input id="f-retrying" type="checkbox" checked={draft.retrying === 'true'} onChange={(e) => set('retrying', e.target.checked ? 'true' : undefined)} />
           <label htmlFor="f-retrying">Retrying only</label>
+        </div>
+        <div className="field field-boolean">
+          <input id="f-incident" type="checkbox" checked={draft.hasIncident === 'true'} onChange={(e) => set('hasIncident', e.target.checked ? 'true' : undefined)} />
+          <label htmlFor="f-incident">With an open incident</label>
         </div>
         <div className="filter-actions">
           <button type="submit">Apply filters</button>
