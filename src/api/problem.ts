@@ -35,6 +35,7 @@ const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'database_unavai
   batch_not_found: { status: 404, title: 'No such batch operation' },
   approval_not_found: { status: 404, title: 'No such operator approval' },
   approval_not_pending: { status: 409, title: 'The approval is no longer pending' },
+  approval_pending: { status: 409, title: 'The same action already waits for approval' },
   approval_expired: { status: 409, title: 'The approval expired' },
   self_approval: { status: 403, title: 'Dual control: the requester may not approve their own action' },
   payload_too_large: { status: 413, title: 'The body is larger than 1 MiB' },

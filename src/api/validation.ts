@@ -75,8 +75,19 @@ export const listQuerySchema = z.strictObject({
 
 export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
+/** Control characters and bidirectional overrides: a reason is read by people, in an audit trail. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** Why an operator acts: 1-1000 printable characters (newlines and tabs allowed). */
+export const operatorReason = z
+  .string()
+  .trim()
+  .min(1, 'required: say why')
+  .max(1000)
+  .refine((v) => !UNPRINTABLE.test(v), 'no control characters or bidirectional overrides');
+
 /** Every operator action says why: the reason goes into the history with the principal. */
-export const reasonSchema = z.strictObject({ reason: z.string().trim().min(1, 'required: say why').max(1000) });
+export const reasonSchema = z.strictObject({ reason: operatorReason });
 
 export const incidentListSchema = z.strictObject({
   type: z.string().optional(),
@@ -90,7 +101,12 @@ export const incidentListSchema = z.strictObject({
 export const uuidSchema = z.uuid({ message: 'a UUID' });
 
 /** The workflow list's filters, as a batch operation selects by them (no paging). */
+const filterText = z.string().min(1, 'empty: leave the filter out instead').max(200);
 export const batchFilterSchema = listQuerySchema.omit({ limit: true, cursor: true }).extend({
+  // An empty value must not widen a batch to every workflow of the tenant.
+  type: filterText.optional(),
+  state: filterText.optional(),
+  businessKey: filterText.optional(),
   overdue: z.boolean().optional(),
   retrying: z.boolean().optional(),
   hasIncident: z.boolean().optional(),
@@ -101,17 +117,35 @@ export const BATCH_ACTIONS = ['retry', 'resolve', 'pause', 'resume', 'terminate'
 export const batchRequestSchema = z.strictObject({
   action: z.enum(BATCH_ACTIONS),
   filter: batchFilterSchema,
-  reason: z.string().trim().min(1, 'required: say why').max(1000),
+  reason: operatorReason,
   dryRun: z.boolean().default(false),
 });
 
 export const batchItemsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.coerce.number().int().min(0).optional(),
+  cursor: z.string().regex(/^[1-9][0-9]{0,8}$/, 'the nextItemsCursor of the previous page').transform(Number).optional(),
   outcome: z.enum(['pending', 'done', 'skipped', 'failed']).optional(),
 });
 
-export const approvalDecisionSchema = z.strictObject({ reason: z.string().trim().max(1000).optional() }).optional();
+export const approvalDecisionSchema = z.strictObject({ reason: operatorReason.optional() }).optional();
+
+/** An optional JSON object body: absent (or `{}`) is none; anything else is parsed, so `[]` is refused, not ignored. */
+export function optionalBody(body: unknown): unknown {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return undefined;
+  return body;
+}
+
+/**
+ * A POST of an operator action reads its body only: a query parameter (`?dryRun=true`) is
+ * refused rather than silently ignored. (`tenant` is the tenant guard's, which refuses it on writes.)
+ */
+export function refuseQuery(query: Record<string, unknown>): void {
+  const extra = Object.keys(query ?? {}).filter((k) => k !== 'tenant');
+  if (extra.length > 0) {
+    throw new DomainError('validation_failed', 'this route reads its body, not query parameters', { errors: extra.slice(0, 10).map((k) => ({ field: printable(k), message: 'not read here: send it in the body' })) });
+  }
+}
 
 export const approvalListSchema = z.strictObject({
   status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional(),

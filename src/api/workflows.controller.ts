@@ -6,9 +6,10 @@ import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
 import type { WorkflowEngine } from '../engine/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
-import { actorOf, idempotencyScope } from './request-actor';
+import { actorOf, idempotencyScope, principalOf } from './request-actor';
+import { isAdmin } from '../auth/principal';
 import { ENGINE, QUERIES } from './tokens';
-import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, parseOrThrow, reasonSchema, startWorkflowSchema, instanceIdSchema } from './validation';
+import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optionalBody, parseOrThrow, reasonSchema, refuseQuery, startWorkflowSchema, instanceIdSchema } from './validation';
 import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
@@ -74,8 +75,12 @@ export class WorkflowsController {
   @Get(':id')
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow; its open `incidents` and the count of `heldInputs`' })
-  get(@Param('id') id: string, @Req() req: Request) {
-    return this.queries.get(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
+  async get(@Param('id') id: string, @Req() req: Request) {
+    const view = await this.queries.get(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
+    // The incidents' errors and kept inputs are the operators' and auditors' to read (as on /v1/incidents); others see that there are some.
+    const principal = principalOf(req);
+    if (isAdmin(principal) || principal.roles.some((r) => r === 'operator' || r === 'auditor')) return view;
+    return { ...view, incidents: view.incidents.map((i) => ({ id: i.id, kind: i.kind, status: i.status, createdAt: i.createdAt })) };
   }
 
   @Post(':id/events')
@@ -106,7 +111,7 @@ export class WorkflowsController {
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
   @ApiResponse({ status: 202, description: 'kept (held), applied later' })
   async cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const parsed = parseOrThrow(cancelSchema, body && Object.keys(body as object).length ? body : undefined);
+    const parsed = parseOrThrow(cancelSchema, optionalBody(body));
     const view = await this.engine.cancel(scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id')), actorOf(req), parsed?.reason);
     if (view.held) res.status(202);
     return view;
@@ -161,6 +166,7 @@ export class WorkflowsController {
   }
 
   private async operatorAction(action: 'pause' | 'resume' | 'terminate', id: string, body: unknown, req: Request, res: Response) {
+    refuseQuery(req.query as Record<string, unknown>);
     const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
     const { reason } = parseOrThrow(reasonSchema, body);
     return respond(res, await this.operator.request(scopeOf(req), { action, workflowId }, actorOf(req), reason));

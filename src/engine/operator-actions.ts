@@ -18,14 +18,26 @@ export interface OperatorCall {
   hook?: StepHook;
   /** Recorded with the action when it is one item of a batch. */
   batchId?: string;
-  /** The operator approval that released this action (dual control). */
+  /** The operator approval that released this action (dual control), who asked for it and who approved it. */
   approvalId?: string;
+  requestedBy?: string;
+  approvedBy?: string;
 }
 
 export const WORKFLOW_ACTIONS = ['pause', 'resume', 'terminate'] as const;
 export const INCIDENT_ACTIONS = ['retry', 'resolve'] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
+
+/** What the history records of an operator call besides its actor and reason: its batch and its approval. */
+export function operatorNotes(call: Pick<OperatorCall, 'batchId' | 'approvalId' | 'requestedBy' | 'approvedBy'>): Record<string, unknown> {
+  const notes: Record<string, unknown> = {};
+  if (call.batchId) notes.batchId = call.batchId;
+  if (call.approvalId) notes.approvalId = call.approvalId;
+  if (call.requestedBy) notes.requestedBy = call.requestedBy;
+  if (call.approvedBy) notes.approvedBy = call.approvedBy;
+  return notes;
+}
 
 /** Drained per call at most; the background drainer takes what is left. */
 const DRAIN_LIMIT = 1000;
@@ -42,7 +54,7 @@ export class OperatorActions {
   ) {}
 
   private notes(call: OperatorCall): Record<string, unknown> {
-    return { ...(call.batchId ? { batchId: call.batchId } : {}), ...(call.approvalId ? { approvalId: call.approvalId } : {}) };
+    return operatorNotes(call);
   }
 
   /** Nothing is dispatched and every input is kept until resume. */

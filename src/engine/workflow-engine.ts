@@ -79,11 +79,11 @@ function withHeld(result: { view: WorkflowView; held?: Held; incident?: Incident
 }
 
 /** The machine's cancel path, or the end `cancelled` without one; the refusal's reason when the machine refused. */
-export async function applyCancel(step: Step, reason: string | null): Promise<string | undefined> {
+export async function applyCancel(step: Step, reason: string | null, notes?: Record<string, unknown>): Promise<string | undefined> {
   step.row.cancel_requested = true;
   const cancelEvent = step.definition.cancelEvent ?? DEFAULT_CANCEL_EVENT;
   const from = step.chain.records.length;
-  const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason });
+  const handled = await step.apply({ type: cancelEvent }, 'cancellation.requested', { reason, ...(notes && Object.keys(notes).length ? { data: notes } : {}) });
   if (!handled) step.forceEnd('cancelled');
   const refusal = step.chain.records.slice(from).find((r) => r.kind === 'event.emitted' && (r.event as { type?: string })?.type === 'cancellation.refused');
   if (!refusal) return undefined;
@@ -206,6 +206,11 @@ export class WorkflowEngine {
     const result = await this.applyOrOpenIncident(workflowId, input, actor, async (step) => {
       await checkSignal(step, event);
       if (step.isHeld) {
+        // Kept for later only if some state of the machine takes it: an unknown type is refused now, as it would be then.
+        if (!step.definition.machine.root.events.includes(event.type)) {
+          step.record({ kind: 'event.received', event, stateBefore: step.snapshot.value, outcome: 'rejected', reason: 'no state of the machine accepts it' });
+          return { accepted: false };
+        }
         await step.hold(input);
         return { accepted: true, held: heldOf(step) };
       }
@@ -230,7 +235,7 @@ export class WorkflowEngine {
    * `cancellation.refused`: the refusal is recorded and answered 409, and the workflow goes on.
    * A paused workflow, or one with an open incident, keeps the request and applies it later.
    */
-  async cancel(workflowId: string, actor: Actor, reason?: string, hook?: StepHook): Promise<AppliedView> {
+  async cancel(workflowId: string, actor: Actor, reason?: string, hook?: StepHook, notes?: Record<string, unknown>): Promise<AppliedView> {
     const input: KeptInput = { kind: 'cancel', reason: reason ?? null };
     const result = await this.applyOrOpenIncident(workflowId, input, actor, async (step) => {
       if (step.isTerminal) return { terminal: true };
@@ -239,7 +244,7 @@ export class WorkflowEngine {
         await step.hold(input);
         return { held: heldOf(step) };
       }
-      return { refused: await applyCancel(step, reason ?? null) };
+      return { refused: await applyCancel(step, reason ?? null, notes) };
     });
     const view = result.view;
     if (result.terminal) throw new DomainError('workflow_terminal', `workflow ${view.id} already ended ${view.status}`, { status: view.status });
@@ -282,7 +287,7 @@ export class WorkflowEngine {
   async activityAttemptFailed(job: ActivityJob, attempt: number, error: unknown, retryInMs: number, worker: string): Promise<boolean> {
     const { open } = await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
       const row = await step.tx.one(
-        `UPDATE activity SET attempts = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+        `UPDATE activity SET attempts = GREATEST(attempts, $2), last_error = $3, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
         [job.invocationId, attempt, error],
       );
       if (row) {

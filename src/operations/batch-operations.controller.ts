@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
 import { actorOf } from '../api/request-actor';
-import { BATCH_ACTIONS, batchItemsQuerySchema, batchRequestSchema, parseOrThrow, uuidSchema } from '../api/validation';
+import { BATCH_ACTIONS, batchItemsQuerySchema, batchRequestSchema, parseOrThrow, refuseQuery, uuidSchema } from '../api/validation';
 import type { BatchOperations } from './batches';
 import type { OperationsRunner } from './operations-runner';
 import type { OperatorService } from './operator-service';
@@ -67,6 +67,7 @@ export class BatchOperationsController {
   @ApiResponse({ status: 202, description: 'the batch, running; or {pendingApproval} under dual control' })
   @ApiResponse({ status: 400, ...PROBLEM })
   async create(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    refuseQuery(req.query);
     const { dryRun, ...request } = parseOrThrow(batchRequestSchema, body);
     const scope = scopeOf(req);
     if (dryRun) {
@@ -84,6 +85,9 @@ export class BatchOperationsController {
   @Get()
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'Batch operations, newest first' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.batches.list(scopeOf(req), parseOrThrow(listSchema, q));
   }
@@ -95,6 +99,7 @@ export class BatchOperationsController {
   @ApiQuery({ name: 'limit', required: false, description: 'items per page (default 100, at most 1000)' })
   @ApiQuery({ name: 'cursor', required: false, description: 'the nextItemsCursor of the previous page' })
   @ApiQuery({ name: 'outcome', required: false, enum: ['pending', 'done', 'skipped', 'failed'] })
+  @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   async get(@Param('id') id: string, @Query() q: unknown, @Req() req: Request) {
     const batchId = parseOrThrow(uuidSchema, id, 'id');

@@ -4,7 +4,7 @@ import { cursorAtSql, taskCursor } from '../api/cursor';
 import { tenantScope, type TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
 import type { Actor } from '../engine/history';
-import type { OperatorActions, OperatorCall } from '../engine/operator-actions';
+import { operatorNotes, type OperatorActions, type OperatorCall } from '../engine/operator-actions';
 import { inTransaction, isTransient, query } from '../engine/sql';
 import type { Step } from '../engine/step';
 import { publicId } from '../engine/tenancy';
@@ -27,7 +27,9 @@ export interface BatchView {
   reason: string;
   requestedBy: string;
   approvalId: string | null;
-  status: 'running' | 'completed';
+  approvedBy: string | null;
+  /** `pending_approval`: fixed, waiting for a second operator; `cancelled`: the approval was rejected or expired. */
+  status: 'pending_approval' | 'running' | 'completed' | 'cancelled';
   total: number;
   progress: { done: number; skipped: number; failed: number; remaining: number };
   createdAt: string;
@@ -49,6 +51,18 @@ const LEASE_MS = 10_000;
 const SAMPLE = 20;
 /** A batch selects at most this many workflows (a filter too wide is refused, not half-done). */
 export const MAX_BATCH = 100_000;
+
+interface BatchItemRow {
+  batch_id: string;
+  seq: number;
+  workflow_id: string;
+  tenant: string;
+  action: BatchAction;
+  reason: string;
+  requested_by: string;
+  approval_id: string | null;
+  approved_by: string | null;
+}
 
 /** Already carried out by another runner: the action's transaction is rolled back. */
 class AlreadyDone extends Error {}
@@ -82,7 +96,7 @@ export class BatchOperations {
   }
 
   /** Fixes the matching set and starts the batch; the runners carry it out. */
-  async create(scope: TenantScope, request: BatchRequest, actor: Actor, approvalId?: string): Promise<BatchView> {
+  async create(scope: TenantScope, request: BatchRequest, actor: Actor, status: 'running' | 'pending_approval' = 'running'): Promise<BatchView> {
     const id = randomUUID();
     await inTransaction(this.db, async (tx) => {
       const params: unknown[] = [];
@@ -94,8 +108,8 @@ export class BatchOperations {
         throw new DomainError('validation_failed', `the filter matches ${total} workflows; a batch takes at most ${MAX_BATCH}`, { errors: [{ field: 'filter', message: `matches ${total}, at most ${MAX_BATCH}` }] });
       }
       await tx.rows(
-        `INSERT INTO batch_operation (id, tenant, action, filter, reason, requested_by, approval_id, status, total) VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8)`,
-        [id, scope.tenant, request.action, request.filter, request.reason, actor.actor, approvalId ?? null, total],
+        `INSERT INTO batch_operation (id, tenant, action, filter, reason, requested_by, status, total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [id, scope.tenant, request.action, request.filter, request.reason, actor.actor, status, total],
       );
       await tx.rows(
         `INSERT INTO batch_item (batch_id, seq, workflow_id, outcome)
@@ -104,6 +118,18 @@ export class BatchOperations {
       );
     });
     return this.get(scope, id);
+  }
+
+  /** A batch fixed at request time starts once its approval is given. */
+  async release(scope: TenantScope, id: string, approvalId: string, approvedBy: string): Promise<BatchView> {
+    const [row] = await query(this.db, `UPDATE batch_operation SET status = 'running', approval_id = $3, approved_by = $4 WHERE id = $1 AND tenant = $2 AND status = 'pending_approval' RETURNING id`, [id, scope.tenant, approvalId, approvedBy]);
+    if (!row) throw new DomainError('approval_not_pending', `batch operation ${id} is no longer waiting for approval`, { batchId: id });
+    return this.get(scope, id);
+  }
+
+  /** A batch whose approval was rejected or expired never runs. */
+  async withdraw(tenant: string, id: string, approvalId: string): Promise<void> {
+    await query(this.db, `UPDATE batch_operation SET status = 'cancelled', approval_id = $3, finished_at = now() WHERE id = $1 AND tenant = $2 AND status = 'pending_approval'`, [id, tenant, approvalId]);
   }
 
   async get(scope: TenantScope, id: string): Promise<BatchView> {
@@ -150,7 +176,7 @@ export class BatchOperations {
    * many items were settled.
    */
   async runPending(): Promise<number> {
-    const claimed = await query<{ batch_id: string; seq: number; workflow_id: string; tenant: string; action: BatchAction; reason: string; requested_by: string; approval_id: string | null }>(
+    const claimed = await query<BatchItemRow>(
       this.db,
       `WITH c AS (
          SELECT i.batch_id, i.seq FROM batch_item i JOIN batch_operation b ON b.id = i.batch_id
@@ -158,7 +184,7 @@ export class BatchOperations {
           ORDER BY b.created_at, i.seq LIMIT ${CLAIM} FOR UPDATE OF i SKIP LOCKED)
        UPDATE batch_item i SET leased_until = now() + make_interval(secs => ${LEASE_MS / 1000}) FROM c, batch_operation b
         WHERE i.batch_id = c.batch_id AND i.seq = c.seq AND b.id = i.batch_id
-        RETURNING i.batch_id, i.seq, i.workflow_id, b.tenant, b.action, b.reason, b.requested_by, b.approval_id`,
+        RETURNING i.batch_id, i.seq, i.workflow_id, b.tenant, b.action, b.reason, b.requested_by, b.approval_id, b.approved_by`,
     );
     claimed.sort((x, y) => (x.batch_id === y.batch_id ? x.seq - y.seq : x.batch_id < y.batch_id ? -1 : 1));
     let settled = 0;
@@ -171,13 +197,13 @@ export class BatchOperations {
     return settled;
   }
 
-  private async runItem(item: { batch_id: string; seq: number; workflow_id: string; tenant: string; action: BatchAction; reason: string; requested_by: string; approval_id: string | null }): Promise<boolean> {
+  private async runItem(item: BatchItemRow): Promise<boolean> {
     const mark = async (step: Step) => {
       const row = await step.tx.one(`UPDATE batch_item SET outcome = 'done', done_at = now(), leased_until = NULL WHERE batch_id = $1 AND seq = $2 AND outcome = 'pending' RETURNING seq`, [item.batch_id, item.seq]);
       if (!row) throw new AlreadyDone();
     };
     // The action is recorded as the operator who asked for the batch, with the batch's id.
-    const call: OperatorCall = { actor: { actor: item.requested_by }, reason: item.reason, hook: mark, batchId: item.batch_id, approvalId: item.approval_id ?? undefined };
+    const call: OperatorCall = { actor: { actor: item.requested_by }, reason: item.reason, hook: mark, batchId: item.batch_id, approvalId: item.approval_id ?? undefined, approvedBy: item.approved_by ?? undefined };
     try {
       await this.perform(item, call);
       return true;
@@ -211,7 +237,7 @@ export class BatchOperations {
         await this.actions.terminate(item.workflow_id, call);
         return;
       case 'cancel':
-        await this.engine.cancel(item.workflow_id, call.actor, call.reason, call.hook);
+        await this.engine.cancel(item.workflow_id, call.actor, call.reason, call.hook, operatorNotes(call));
         return;
       case 'retry':
       case 'resolve': {
@@ -234,6 +260,7 @@ function toBatchView(row: any, progress: BatchView['progress']): BatchView {
     reason: row.reason,
     requestedBy: row.requested_by,
     approvalId: row.approval_id,
+    approvedBy: row.approved_by,
     status: row.status,
     total: row.total,
     progress,

@@ -6,7 +6,7 @@ import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
 import { INCIDENT_KINDS } from '../engine/incidents';
 import { actorOf } from '../api/request-actor';
-import { incidentListSchema, parseOrThrow, reasonSchema, uuidSchema } from '../api/validation';
+import { incidentListSchema, parseOrThrow, reasonSchema, refuseQuery, uuidSchema } from '../api/validation';
 import type { IncidentQueries } from './incident-queries';
 import type { OperatorService } from './operator-service';
 import { respond } from './respond';
@@ -44,6 +44,7 @@ export class IncidentsController {
   @Get(':id')
   @Roles('operator', 'auditor')
   @ApiParam({ name: 'id', description: 'the incident id (UUID)' })
+  @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   get(@Param('id') id: string, @Req() req: Request) {
     return this.incidents.get(scopeOf(req), parseOrThrow(uuidSchema, id, 'id'));
@@ -62,6 +63,7 @@ export class IncidentsController {
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
   async retry(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    refuseQuery(req.query);
     const incidentId = parseOrThrow(uuidSchema, id, 'id');
     const { reason } = parseOrThrow(reasonSchema, body);
     return respond(res, await this.operator.request(scopeOf(req), { action: 'retry', incidentId }, actorOf(req), reason));
@@ -80,6 +82,7 @@ export class IncidentsController {
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
   async resolve(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    refuseQuery(req.query);
     const incidentId = parseOrThrow(uuidSchema, id, 'id');
     const { reason } = parseOrThrow(reasonSchema, body);
     return respond(res, await this.operator.request(scopeOf(req), { action: 'resolve', incidentId }, actorOf(req), reason));

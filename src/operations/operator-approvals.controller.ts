@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
 import { actorOf } from '../api/request-actor';
-import { approvalDecisionSchema, approvalListSchema, parseOrThrow, uuidSchema } from '../api/validation';
+import { approvalDecisionSchema, approvalListSchema, optionalBody, parseOrThrow, refuseQuery, uuidSchema } from '../api/validation';
 import type { OperatorService } from './operator-service';
 import { OPERATOR_SERVICE } from './tokens';
 
@@ -23,8 +23,9 @@ export class OperatorApprovalsController {
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'Operator actions kept for a second operator (dual control), newest first' })
   @ApiQuery({ name: 'status', required: false, enum: ['pending', 'approved', 'rejected', 'expired'] })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false })
+  @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.operator.list(scopeOf(req), parseOrThrow(approvalListSchema, q));
   }
@@ -32,6 +33,7 @@ export class OperatorApprovalsController {
   @Get(':id')
   @Roles('operator', 'auditor')
   @ApiParam({ name: 'id' })
+  @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   async get(@Param('id') id: string, @Req() req: Request) {
     return this.operator.get(scopeOf(req), parseOrThrow(uuidSchema, id, 'id'));
@@ -48,7 +50,8 @@ export class OperatorApprovalsController {
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
   async approve(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
-    const decision = parseOrThrow(approvalDecisionSchema, body && Object.keys(body as object).length ? body : undefined);
+    refuseQuery(req.query);
+    const decision = parseOrThrow(approvalDecisionSchema, optionalBody(body));
     return this.operator.approve(scopeOf(req), parseOrThrow(uuidSchema, id, 'id'), actorOf(req), decision?.reason);
   }
 
@@ -60,7 +63,8 @@ export class OperatorApprovalsController {
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
   async reject(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
-    const decision = parseOrThrow(approvalDecisionSchema, body && Object.keys(body as object).length ? body : undefined);
+    refuseQuery(req.query);
+    const decision = parseOrThrow(approvalDecisionSchema, optionalBody(body));
     return this.operator.reject(scopeOf(req), parseOrThrow(uuidSchema, id, 'id'), actorOf(req), decision?.reason);
   }
 }

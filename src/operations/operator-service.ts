@@ -18,7 +18,7 @@ export type GatedAction = (typeof GATED_ACTIONS)[number];
 export type OperatorRequest =
   | { action: 'pause' | 'resume' | 'terminate'; workflowId: string }
   | { action: 'retry' | 'resolve'; incidentId: string }
-  | { action: 'batch'; batch: BatchRequest };
+  | { action: 'batch'; batch: BatchRequest; /** Under dual control: the batch, fixed when it was requested. */ batchId?: string; total?: number };
 
 export interface ApprovalRow {
   id: string;
@@ -54,7 +54,7 @@ export interface ApprovalView {
 
 function toApprovalView(row: ApprovalRow): ApprovalView {
   const t = row.target;
-  const target = 'batch' in t ? { batch: t.batch } : 'incidentId' in t ? { incidentId: t.incidentId } : { workflowId: t.workflowId };
+  const target = 'batch' in t ? { batch: t.batch, batchId: t.batchId ?? null, total: t.total ?? null } : 'incidentId' in t ? { incidentId: t.incidentId } : { workflowId: t.workflowId };
   return {
     id: row.id,
     tenant: row.tenant,
@@ -108,8 +108,14 @@ export class OperatorService {
   /** Carries out the request now, or keeps it for approval when the deployment says so. */
   async request(scope: TenantScope, request: OperatorRequest, actor: Actor, reason: string): Promise<OperatorOutcome> {
     if (!this.needsApproval(request.action)) return { done: true, result: await this.execute(scope, request, actor, reason) };
-    // The target must exist (and be this tenant's) before anyone is asked to approve it.
+    // The target must exist (and be this tenant's), and the action apply to it now, before anyone is asked to approve it.
     const workflowId = await this.workflowOf(scope, request);
+    await this.mustApply(scope, request);
+    if (request.action === 'batch') {
+      // What the approver approves is fixed now: the matching workflows, counted, not a filter re-run later.
+      const batch = await this.batches.create(scope, request.batch, actor, 'pending_approval');
+      request = { ...request, batchId: batch.id, total: batch.total };
+    }
     const row = (
       await query<ApprovalRow>(
         this.db,
@@ -133,6 +139,7 @@ export class OperatorService {
     if (!claimed) throw new DomainError('approval_not_pending', `approval ${id} was decided meanwhile`, { approvalId: id });
     const workflowId = await this.workflowOf(scope, row.target).catch(() => undefined);
     await this.recordOn(workflowId, actor, 'operator.approval.approved', reason ?? null, claimed);
+    if (row.target.action === 'batch' && !row.target.batchId) throw new DomainError('approval_not_pending', 'this approval carries no batch', { approvalId: id });
     let result: unknown;
     try {
       result = await this.execute(scope, row.target, actor, row.reason, { approvalId: id, requestedBy: row.requested_by });
@@ -153,6 +160,7 @@ export class OperatorService {
       [id, actor.actor, reason ?? null],
     );
     if (!row) throw new DomainError('approval_not_pending', `approval ${id} was decided meanwhile`, { approvalId: id });
+    if (row.target.action === 'batch' && row.target.batchId) await this.batches.withdraw(row.tenant, row.target.batchId, row.id);
     await this.recordOn(await this.workflowOf(scope, row.target).catch(() => undefined), actor, 'operator.approval.rejected', reason ?? null, row);
     return toApprovalView(row);
   }
@@ -189,6 +197,7 @@ export class OperatorService {
         RETURNING *`,
     );
     for (const row of rows) {
+      if (row.target.action === 'batch' && row.target.batchId) await this.batches.withdraw(row.tenant, row.target.batchId, row.id);
       const workflowId = await this.workflowOf(tenantScope(row.tenant), row.target).catch(() => undefined);
       await this.recordOn(workflowId, { actor: 'system:operator-approvals' }, 'operator.approval.expired', `not approved by ${new Date(row.expires_at).toISOString()}`, row);
     }
@@ -197,7 +206,7 @@ export class OperatorService {
 
   /** Runs one request; `approval` says which approval released it (recorded with the action). */
   async execute(scope: TenantScope, request: OperatorRequest, actor: Actor, reason: string, approval?: { approvalId: string; requestedBy: string }): Promise<unknown> {
-    const call = { actor, reason, approvalId: approval?.approvalId };
+    const call = { actor, reason, approvalId: approval?.approvalId, requestedBy: approval?.requestedBy };
     switch (request.action) {
       case 'pause':
         return this.actions.pause(scope.workflowKey(request.workflowId), call);
@@ -210,8 +219,9 @@ export class OperatorService {
       case 'resolve':
         return this.actions.resolve(scope.tenant, request.incidentId, call);
       case 'batch':
-        // The batch is the requester's; the approval that released it is kept with it.
-        return this.batches.create(scope, request.batch, approval ? { actor: approval.requestedBy } : actor, approval?.approvalId);
+        // Under dual control the batch was fixed at request time (the requester's); the approval releases it.
+        if (approval && request.batchId) return this.batches.release(scope, request.batchId, approval.approvalId, actor.actor);
+        return this.batches.create(scope, request.batch, actor);
     }
   }
 
@@ -234,6 +244,34 @@ export class OperatorService {
       throw new DomainError('self_approval', 'dual control: a different operator must approve this action', { approvalId: id, requestedBy: row.requested_by });
     }
     return row;
+  }
+
+  /**
+   * Refuses a request that cannot apply now, as the action itself would (409), so nobody is
+   * asked to approve what would fail; and a second pending request for the same action on
+   * the same target.
+   */
+  private async mustApply(scope: TenantScope, request: OperatorRequest): Promise<void> {
+    if ('incidentId' in request) {
+      const incident = await this.actions.incident(scope.tenant, request.incidentId);
+      if (incident.status !== 'open') throw new DomainError('incident_not_open', `incident ${request.incidentId} is ${incident.resolution ?? 'resolved'}`, { incidentId: request.incidentId });
+    } else if ('workflowId' in request) {
+      const [w] = await query<{ status: string }>(this.db, 'SELECT status FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(request.workflowId), scope.tenant]);
+      const status = w?.status ?? '';
+      const ended = ['completed', 'failed', 'cancelled', 'terminated'].includes(status);
+      if (ended) throw new DomainError('workflow_terminal', `workflow ${request.workflowId} already ended ${status}`, { workflowId: request.workflowId, status });
+      if (request.action === 'pause' && status === 'paused') throw new DomainError('workflow_paused', `workflow ${request.workflowId} is already paused`, { workflowId: request.workflowId });
+      if (request.action === 'resume' && status !== 'paused') throw new DomainError('workflow_not_paused', `workflow ${request.workflowId} is not paused (status ${status})`, { workflowId: request.workflowId, status });
+    } else {
+      return;
+    }
+    const key = 'incidentId' in request ? ['incidentId', request.incidentId] : ['workflowId', request.workflowId];
+    const [pending] = await query<{ id: string }>(
+      this.db,
+      `SELECT id FROM operator_approval WHERE tenant = $1 AND action = $2 AND status = 'pending' AND expires_at > now() AND target ->> $3 = $4 LIMIT 1`,
+      [scope.tenant, request.action, key[0], key[1]],
+    );
+    if (pending) throw new DomainError('approval_pending', `a ${request.action} of this ${key[0] === 'incidentId' ? 'incident' : 'workflow'} already waits for approval (${pending.id})`, { approvalId: pending.id });
   }
 
   /** The stored id of the workflow a request is about (404 when it is not this tenant's). */

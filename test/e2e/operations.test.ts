@@ -173,3 +173,61 @@ test('OpenAPI documents every new route', async () => {
     expect(Object.keys(doc.paths)).toContain(path);
   }
 });
+
+test('careless and hostile requests are refused before anyone is asked to approve them', async () => {
+  await op1('POST', '/v1/workflows', { type: 'incident-pausable', workflowId: 'ops-care-1', businessKey: 'care-A', input: { tickMs: 60_000 } });
+  // An empty filter value would select the whole tenant: refused, naming it.
+  const empty = await op1('POST', '/v1/batch-operations', { action: 'terminate', filter: { businessKey: '' }, reason: 'x', dryRun: true });
+  expect(empty.status).toBe(400);
+  expect(empty.body.errors[0].field).toBe('filter.businessKey');
+  // A query parameter is not read on an action: refused, not silently ignored.
+  const query = await op1('POST', '/v1/batch-operations?dryRun=true', { action: 'pause', filter: { businessKey: 'care-A' }, reason: 'x' });
+  expect(query.status).toBe(400);
+  expect(query.body.errors[0].field).toBe('dryRun');
+  expect((await op1('POST', '/v1/workflows/ops-care-1/pause?foo=bar', { reason: 'x' })).status).toBe(400);
+  // Control characters and bidirectional overrides have no place in an audit trail's reason.
+  expect((await op1('POST', '/v1/workflows/ops-care-1/pause', { reason: '\u202eevil\u0007' })).body.errors[0].field).toBe('reason');
+
+  // Under dual control a terminate that cannot apply is 409 at once, and a second request for the same one too.
+  await op1('POST', '/v1/workflows', { type: 'incident-pausable', workflowId: 'ops-care-2', input: { tickMs: 0 } });
+  await waitFor(async () => (await op1('GET', '/v1/workflows/ops-care-2')).body.state === 'ticked', 'ops-care-2 to tick');
+  expect((await op1('POST', '/v1/workflows/ops-care-2/events', { type: 'note.added' })).body.status).toBe('completed');
+  const ended = await op1('POST', '/v1/workflows/ops-care-2/terminate', { reason: 'too late' });
+  expect(ended.status).toBe(409);
+  expect(ended.body.type).toMatch(/workflow-terminal$/);
+  const first = await op1('POST', '/v1/workflows/ops-care-1/terminate', { reason: 'once' });
+  expect(first.status).toBe(202);
+  const twice = await op2('POST', '/v1/workflows/ops-care-1/terminate', { reason: 'twice' });
+  expect(twice.status).toBe(409);
+  expect(twice.body.type).toMatch(/approval-pending$/);
+  // `[]` is not "no body".
+  expect((await op2('POST', `/v1/operator-approvals/${first.body.pendingApproval.id}/approve`, [])).status).toBe(400);
+  expect((await op1('POST', `/v1/operator-approvals/${first.body.pendingApproval.id}/reject`, { reason: 'withdrawn' })).status).toBe(200);
+
+  // What a batch approver approves is fixed when it is asked: a workflow started afterwards is not in it.
+  const asked = await op1('POST', '/v1/batch-operations', { action: 'pause', filter: { businessKey: 'care-A' }, reason: 'hold care-A' });
+  expect(asked.body.pendingApproval.target).toMatchObject({ total: 1, batchId: expect.any(String) });
+  await op1('POST', '/v1/workflows', { type: 'incident-pausable', workflowId: 'ops-care-3', businessKey: 'care-A', input: { tickMs: 60_000 } });
+  const waiting = await op2('GET', `/v1/batch-operations/${asked.body.pendingApproval.target.batchId}`);
+  expect(waiting.body).toMatchObject({ status: 'pending_approval', total: 1, items: [{ workflowId: 'ops-care-1', outcome: 'pending' }] });
+  const approved = await op2('POST', `/v1/operator-approvals/${asked.body.pendingApproval.id}/approve`, { reason: 'ok' });
+  expect(approved.body.result).toMatchObject({ id: waiting.body.id, approvedBy: 'principal:op-2' });
+  await waitFor(async () => (await op1('GET', `/v1/batch-operations/${waiting.body.id}`)).body.status === 'completed', 'the batch to complete');
+  expect((await op1('GET', '/v1/workflows/ops-care-1')).body.status).toBe('paused');
+  expect((await op1('GET', '/v1/workflows/ops-care-3')).body.status).toBe('waiting');
+  const item = (await auditor('GET', '/v1/workflows/ops-care-1/history')).body.items.find((r: any) => r.kind === 'workflow.paused');
+  expect(item).toMatchObject({ actor: 'principal:op-1', data: { approvedBy: 'principal:op-2', approvalId: asked.body.pendingApproval.id } });
+
+  // A paused workflow refuses an event no state of its machine takes, as it would when running.
+  const unknown = await op1('POST', '/v1/workflows/ops-care-1/events', { type: 'no.such.event' });
+  expect(unknown.status).toBe(409);
+});
+
+test('a reviewer sees that a workflow has incidents, not their errors or kept inputs', async () => {
+  const incident = await openIncidentOn('ops-strict-rev');
+  const asReviewer = (await reviewer('GET', '/v1/workflows/ops-strict-rev')).body.incidents;
+  expect(asReviewer).toEqual([{ id: incident.id, kind: 'activity_exhausted', status: 'open', createdAt: incident.createdAt }]);
+  expect((await auditor('GET', '/v1/workflows/ops-strict-rev')).body.incidents[0]).toHaveProperty('input');
+  partner.down = false;
+  await op1('POST', `/v1/incidents/${incident.id}/retry`, { reason: 'clean up' });
+});

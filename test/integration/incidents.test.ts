@@ -198,6 +198,8 @@ test('the sweeper never re-sends an activity whose attempts are all spent: it op
   // Paused at once: its job waits, no attempt is made.
   await h.runtime.operations.pause('spent-1', { actor: OPERATOR, reason: 'hold' });
   const [a] = await query(h.db.dataSource, `SELECT id FROM activity WHERE workflow_id = 'spent-1'`);
+  // An attempt that began before the pause finishes first; then the job waits (delayed), not running.
+  await waitFor(async () => (await h.runtime.queues.queues.activities.getJobState(`a-${a.id}`)) === 'delayed', 'the job to wait');
   // As when BullMQ gave up on a job whose attempts never reported (the worker counts them), and then Redis lost its data.
   await query(h.db.dataSource, `UPDATE activity SET attempts = 2, updated_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
   await h.runtime.queues.queues.activities.remove(`a-${a.id}`).catch(() => 0);

@@ -28,6 +28,7 @@ export type DomainErrorCode =
   | 'batch_not_found'
   | 'approval_not_found'
   | 'approval_not_pending'
+  | 'approval_pending'
   | 'approval_expired'
   | 'self_approval';
 

@@ -68,7 +68,8 @@ export class Incidents1764900000000 implements MigrationInterface {
         reason text NOT NULL,
         requested_by text NOT NULL,
         approval_id uuid,
-        status text NOT NULL CHECK (status IN ('running', 'completed')),
+        approved_by text,
+        status text NOT NULL CHECK (status IN ('pending_approval', 'running', 'completed', 'cancelled')),
         total int NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz
