@@ -20,8 +20,8 @@ export class OutstandingQueries {
     const [instance] = await query<{ id: string }>(this.db, 'SELECT id FROM workflow_instance WHERE id = $1 AND tenant = $2', [workflowId, scope.tenant]);
     if (!instance) throw new DomainError('workflow_not_found', `no workflow ${id}`, { workflowId: id });
     const [activities, timers] = await Promise.all([
-      query<any>(this.db, `SELECT id, src, kind, status, attempts, child_workflow_id, last_error, created_at FROM activity WHERE workflow_id = $1 AND status IN ('scheduled', 'held') ORDER BY created_at, seq`, [workflowId]),
-      query<any>(this.db, `SELECT id, event, status, due_at FROM timer WHERE workflow_id = $1 AND status IN ('scheduled', 'held') ORDER BY due_at`, [workflowId]),
+      query<any>(this.db, `SELECT id, src, kind, status, attempts, child_workflow_id, last_error, created_at FROM activity WHERE workflow_id = $1 AND (status = 'scheduled' OR status = 'held') ORDER BY created_at, seq`, [workflowId]),
+      query<any>(this.db, `SELECT id, event, status, due_at FROM timer WHERE workflow_id = $1 AND (status = 'scheduled' OR status = 'held') ORDER BY due_at`, [workflowId]),
     ]);
     return {
       activities: activities.map((a) => ({

@@ -81,7 +81,7 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
   const id = $(w.row.id);
   const status =
     w.status === 'live'
-      ? `CASE WHEN EXISTS (SELECT 1 FROM activity WHERE workflow_id = ${id} AND status IN ('scheduled', 'held')) THEN 'running' ELSE 'waiting' END`
+      ? `CASE WHEN EXISTS (SELECT 1 FROM activity WHERE workflow_id = ${id} AND (status = 'scheduled' OR status = 'held')) THEN 'running' ELSE 'waiting' END`
       : $(w.status);
   const row = w.row;
   const common: [string, string][] = [

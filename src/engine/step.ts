@@ -147,7 +147,7 @@ export class Step implements TaskHost {
           break;
         case 'cancelTimer': {
           const cancelled = await this.tx.rows<{ id: string }>(
-            `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id = $2 AND status IN ('scheduled', 'held') RETURNING id`,
+            `UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND send_id = $2 AND (status = 'scheduled' OR status = 'held') RETURNING id`,
             [this.row.id, effect.sendId],
           );
           for (const t of cancelled) {
@@ -256,7 +256,7 @@ export class Step implements TaskHost {
     await this.flushInvocations();
     const stopped = await this.tx.rows<{ id: string; kind: string; child_workflow_id: string | null; attempt_limit: number | null }>(
       `UPDATE activity SET status = 'cancelled', updated_at = now()
-        WHERE workflow_id = $1 AND child_id = $2 AND status IN ('scheduled', 'held') RETURNING id, kind, child_workflow_id, attempt_limit`,
+        WHERE workflow_id = $1 AND child_id = $2 AND (status = 'scheduled' OR status = 'held') RETURNING id, kind, child_workflow_id, attempt_limit`,
       [this.row.id, childId],
     );
     for (const s of stopped) this.cancelInvocation(s);
@@ -368,7 +368,8 @@ export class Step implements TaskHost {
     if (this.snapshot.status === 'done') row.output = this.snapshot.output ?? null;
     if (status === 'failed' || status === 'terminated') row.error = serializeError(this.failure ?? this.snapshot.error ?? this.lastError ?? failureOf(this.snapshot));
     // Nothing is applied after the end: inputs still held are dropped, open incidents closed.
-    const dropped = await this.tx.rows<{ id: string }>(`DELETE FROM held_input WHERE workflow_id = $1 RETURNING id`, [row.id]);
+    // The row counts them (in the same transactions that add and take them): most ends have none to drop.
+    const dropped = (row.held_inputs ?? 0) > 0 ? await this.tx.rows<{ id: string }>(`DELETE FROM held_input WHERE workflow_id = $1 RETURNING id`, [row.id]) : [];
     row.held_inputs = 0;
     if (dropped.length > 0) this.record({ kind: 'input.discarded', outcome: 'discarded', reason: `the workflow ended ${status}`, data: { heldInputs: dropped.length } });
     if ((row.open_incidents ?? 0) > 0) {
@@ -382,9 +383,9 @@ export class Step implements TaskHost {
     }
     // A final state stops children and timers in XState too; this catches every row regardless.
     const stopped = await this.tx.rows<{ table: 'activity' | 'timer'; id: string; kind: string; child_workflow_id: string | null; attempt_limit: number | null }>(
-      `WITH a AS (UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND status IN ('scheduled', 'held')
+      `WITH a AS (UPDATE activity SET status = 'cancelled', updated_at = now() WHERE workflow_id = $1 AND (status = 'scheduled' OR status = 'held')
                   RETURNING id, kind, child_workflow_id, attempt_limit),
-            t AS (UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND status IN ('scheduled', 'held') RETURNING id)
+            t AS (UPDATE timer SET status = 'cancelled' WHERE workflow_id = $1 AND (status = 'scheduled' OR status = 'held') RETURNING id)
        SELECT 'activity' AS table, id::text, kind, child_workflow_id, attempt_limit FROM a
        UNION ALL SELECT 'timer', id::text, NULL, NULL, NULL FROM t`,
       [row.id],

@@ -25,6 +25,11 @@ export class Incidents1764900000000 implements MigrationInterface {
     await q.query(`CREATE INDEX workflow_instance_backlog ON workflow_instance (id) WHERE held_inputs > 0`);
     await q.query(`CREATE INDEX workflow_instance_incidents ON workflow_instance (tenant, created_at DESC, id DESC) WHERE open_incidents > 0`);
     await q.query(`ALTER TABLE activity ADD COLUMN attempt_limit int`);
+    // Held rows are rare; these let a step's "scheduled or held" lookups by workflow stay on
+    // indexes (written as two equalities, which PostgreSQL combines with a BitmapOr: an IN list
+    // would not match the partial indexes and scan the table).
+    await q.query(`CREATE INDEX activity_held ON activity (workflow_id) WHERE status = 'held'`);
+    await q.query(`CREATE INDEX timer_held ON timer (workflow_id) WHERE status = 'held'`);
     await q.query(`
       CREATE TABLE incident (
         id uuid PRIMARY KEY,
@@ -113,6 +118,8 @@ export class Incidents1764900000000 implements MigrationInterface {
     await q.query('DROP TABLE IF EXISTS batch_operation');
     await q.query('DROP TABLE IF EXISTS held_input');
     await q.query('DROP TABLE IF EXISTS incident');
+    await q.query('DROP INDEX IF EXISTS activity_held');
+    await q.query('DROP INDEX IF EXISTS timer_held');
     await q.query('ALTER TABLE activity DROP COLUMN attempt_limit');
     await q.query('DROP INDEX IF EXISTS workflow_instance_incidents');
     await q.query('DROP INDEX IF EXISTS workflow_instance_backlog');
