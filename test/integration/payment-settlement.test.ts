@@ -1,3 +1,4 @@
+import { query } from '../../src/engine/sql';
 import { fraudCheckDefinition } from '../../machines/fraud-check';
 import { paymentSettlementDefinition } from '../../machines/payment-settlement';
 import type { PaymentSettlementContext, PaymentSettlementInput, PaymentSettlementOutput } from '../../machines/payment-settlement/payment-settlement.machine';
@@ -285,4 +286,25 @@ test('the example input passes the input schema and starts; on a fresh sandbox i
   const { workflow } = await h.runtime.engine.start({ type: 'payment-settlement', workflowId: 'pay-example', input: definition.exampleInput }, USER);
   const done = await ended(workflow.id);
   expect(done.output).toMatchObject({ outcome: 'failed', holdId: null, reason: 'debtor account acme-gmbh-eur does not exist' });
+});
+
+test('a hold that cannot be released is an incident, not a failed payment: the hold stays, and a retry once the bank is well releases it', async () => {
+  const input = await parties('pay-stuck-hold');
+  await fraudScore('pay-stuck-hold', 95);
+  // The bank refuses the release (a 4xx is not retried) and the compensation has no onError.
+  await script('bank', 'pay-stuck-hold', [{ outcome: 'error', status: 422 }], '/bank/holds/*/release');
+  await start(input);
+  const incident = await waitFor(async () => (await query(h.db.dataSource, `SELECT * FROM incident WHERE workflow_id = 'pay-stuck-hold'`))[0], 'the incident');
+  expect(incident).toMatchObject({ kind: 'activity_exhausted', status: 'open' });
+  const stuck = await h.get('pay-stuck-hold');
+  expect(stuck.status).not.toBe('failed');
+  expect(stuck.state).toBe('releasingHold');
+  // The customer's money is still held, visibly, for an operator.
+  expect(await balances(input.debtorAccount)).toEqual([{ balance: OPENING, held: AMOUNT.value }]);
+
+  await h.runtime.operations.retry('default', incident.id, { actor: { actor: 'principal:ops-1' }, reason: 'the bank fixed its release endpoint' });
+  const done = await ended('pay-stuck-hold');
+  expect(done.status).toBe('completed');
+  expect(done.output).toMatchObject({ outcome: 'rejected', reason: 'declined by fraud screening (rules)' });
+  expect(await balances(input.debtorAccount)).toEqual([{ balance: OPENING, held: 0 }]);
 });
