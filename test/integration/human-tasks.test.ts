@@ -118,3 +118,17 @@ test('four-eyes holds over the workflow tree: whoever decided in the parent may 
   const refused = (await h.history(child)).filter((r) => r.kind === 'task.refused').map((r) => r.actor);
   expect(refused).toEqual(['principal:maker', 'principal:reviewer-1', 'principal:reviewer-1', 'principal:reviewer-2']);
 });
+
+test('a decision on a paused workflow is recorded (the task closes) and its event held until resume', async () => {
+  await h.runtime.engine.start({ type: 'test-reviewed', workflowId: 'rev-paused', input: {} }, STARTER);
+  const first = await openTask('rev-paused', 'tasks.review');
+  await h.runtime.operations.pause('rev-paused', { actor: { actor: 'principal:ops-2' }, reason: 'customer complaint' });
+  const r1 = as('reviewer-1');
+  await tasks.complete(first, 'approve', { note: 'fine' }, r1.who, r1.actor);
+  const [task] = await query(h.db.dataSource, 'SELECT status, completed_by FROM human_task WHERE id = $1', [first]);
+  expect(task).toMatchObject({ status: 'completed', completed_by: 'reviewer-1' });
+  expect((await h.get('rev-paused')).state).toBe('review');
+  expect((await h.history('rev-paused')).map((r) => r.kind)).toEqual(expect.arrayContaining(['task.completed', 'input.held']));
+  await h.runtime.operations.resume('rev-paused', { actor: { actor: 'principal:ops-2' }, reason: 'resolved' });
+  await openTask('rev-paused', 'tasks.secondReview');
+});
