@@ -115,7 +115,9 @@ export class Step implements TaskHost {
     // take that as the workflow's end. The input is kept by an incident instead.
     if (next.status === 'error') {
       const cause = serializeError(next.error);
-      throw new MachineError(`${this.definition.type}@${this.definition.version} does not handle ${event.type} in ${JSON.stringify(before.value)}: ${cause.message}`, true, { cause: next.error });
+      const failed = /^xstate\.error\.actor\.(.+)$/.exec(event.type)?.[1];
+      const what = failed ? `the failure of ${failed} is not handled in ${JSON.stringify(before.value)} (no onError)` : `${event.type} is not handled in ${JSON.stringify(before.value)}`;
+      throw new MachineError(`${this.definition.type}@${this.definition.version}: ${what}: ${cause.message}`, true, { cause: next.error });
     }
     // transition() returns the same object both for an event nothing handles and for a
     // targetless transition that only runs actions; can() tells them apart.

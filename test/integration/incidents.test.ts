@@ -71,7 +71,7 @@ test('an exhausted activity with no onError is an incident; retried after the pa
   await h.runtime.engine.start({ type: 'incident-strict', workflowId: 'strict-1', input: {} }, USER);
   const incident = await openIncident('strict-1');
   expect(incident).toMatchObject({ kind: 'activity_exhausted' });
-  expect(incident.error.message).toMatch(/does not handle xstate.error.actor.partner/);
+  expect(incident.error.message).toMatch(/incident-strict@1: the failure of partner is not handled in "calling" \(no onError\): partner answered 503/);
   const w = await h.get('strict-1');
   expect(w.status).toBe('running');
   expect(w.state).toBe('calling');

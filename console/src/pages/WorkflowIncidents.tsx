@@ -72,24 +72,33 @@ export function WorkflowIncidents({
                 since {formatTime(i.createdAt)} ({formatDuration(Date.now() - Date.parse(i.createdAt))})
               </span>
             </div>
-            <p className="incident-error" data-testid="incident-error">
-              {errorLine(i.error)}
-            </p>
-            <dl className="incident-facts small">
-              <dt>kept input</dt>
-              <dd>{inputSummary(i.input)}</dd>
-              <dt>in state</dt>
-              <dd className="mono">{stateLabel(i.state)}</dd>
-              <dt>retries</dt>
-              <dd>{i.retries}</dd>
-              <dt>last change</dt>
-              <dd>{formatTime(i.updatedAt)}</dd>
-            </dl>
-            {i.input && (
-              <details>
-                <summary>Kept input</summary>
-                <JsonView label={`Kept input of incident ${i.id}`} value={i.input} />
-              </details>
+            {/* The API shows an incident's error and kept input to operators and auditors only. */}
+            {i.error === undefined ? (
+              <p className="muted small" data-testid="incident-restricted">
+                Its error and kept input are for operators and auditors.
+              </p>
+            ) : (
+              <>
+                <p className="incident-error" data-testid="incident-error">
+                  {errorLine(i.error)}
+                </p>
+                <dl className="incident-facts small">
+                  <dt>kept input</dt>
+                  <dd>{inputSummary(i.input)}</dd>
+                  <dt>in state</dt>
+                  <dd className="mono">{stateLabel(i.state)}</dd>
+                  <dt>retries</dt>
+                  <dd>{i.retries}</dd>
+                  <dt>last change</dt>
+                  <dd>{formatTime(i.updatedAt)}</dd>
+                </dl>
+                {i.input && (
+                  <details>
+                    <summary>Kept input</summary>
+                    <JsonView label={`Kept input of incident ${i.id}`} value={i.input} />
+                  </details>
+                )}
+              </>
             )}
             {canAct && (
               <div className="row incident-actions">
