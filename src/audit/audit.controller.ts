@@ -62,7 +62,15 @@ export class AuditController {
   securityEventList(@Query() q: unknown, @Req() req: Request) {
     const { from, to, code, limit, cursor } = parseOrThrow(securityEventsSchema, q);
     const scope = scopeOf(req);
-    return this.securityEvents.list({ tenant: scope.platform && !scope.explicit ? null : scope.tenant, from, to, code, limit, after: cursor === undefined ? undefined : Number(cursor) });
+    return this.securityEvents.list({
+      tenant: scope.platform && !scope.explicit ? null : scope.tenant,
+      tenantView: !scope.platform,
+      from,
+      to,
+      code,
+      limit,
+      after: cursor === undefined ? undefined : Number(cursor),
+    });
   }
 
   @Get('security-events/verify')

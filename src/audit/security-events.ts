@@ -40,6 +40,12 @@ export interface SecurityEvent extends SecurityEventInput {
 export interface SecurityEventFilter {
   /** One tenant's events; every event (tenant-less ones too) when null. */
   tenant: string | null;
+  /**
+   * A tenant's own view: `seq` is the event's ordinal within the tenant (the cursor pages by
+   * it) and the deployment-wide chain (`prevHash`, `hash`) is left out, so nothing in it counts
+   * another tenant's events. A platform admin sees the chain.
+   */
+  tenantView?: boolean;
   from?: string;
   to?: string;
   code?: string;
@@ -71,6 +77,14 @@ const fromRow = (r: any): SecurityEvent => ({
   hash: r.hash,
 });
 
+/** A tenant's view of one of its events: its ordinal within the tenant, no deployment-wide chain. */
+export type TenantSecurityEvent = Omit<SecurityEvent, 'prevHash' | 'hash'>;
+
+function toTenantView(r: any): TenantSecurityEvent {
+  const { prevHash: _p, hash: _h, ...event } = fromRow(r);
+  return { ...event, seq: Number(r.tenant_seq) };
+}
+
 /** The append-only, hash-chained security event log (`security_event`; the database refuses rewrites). */
 export class SecurityEventLog {
   constructor(private readonly db: DataSource) {}
@@ -89,25 +103,28 @@ export class SecurityEventLog {
       };
       const event = { ...record, hash: hashOf(record) };
       await tx.rows(
-        `INSERT INTO security_event (seq, recorded_at, tenant, principal, key_prefix, client_address, request_id, method, route, status, code, reason, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        `INSERT INTO security_event (seq, recorded_at, tenant, principal, key_prefix, client_address, request_id, method, route, status, code, reason, prev_hash, hash, tenant_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 CASE WHEN $3::text IS NULL THEN NULL ELSE (SELECT coalesce(max(tenant_seq), 0) + 1 FROM security_event WHERE tenant = $3) END)`,
         [event.seq, event.recordedAt, event.tenant, event.principal, event.keyPrefix, event.clientAddress, event.requestId, event.method, event.route, event.status, event.code, event.reason, event.prevHash, event.hash],
       );
       return event;
     });
   }
 
-  async list(f: SecurityEventFilter): Promise<{ items: SecurityEvent[]; nextCursor: string | null }> {
+  async list(f: SecurityEventFilter): Promise<{ items: (SecurityEvent | TenantSecurityEvent)[]; nextCursor: string | null }> {
+    const tenantView = f.tenantView === true && f.tenant !== null;
+    const order = tenantView ? 'tenant_seq' : 'seq';
     const rows = await query(
       this.db,
       `SELECT * FROM security_event
         WHERE ($1::text IS NULL OR tenant = $1) AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at < $3)
-          AND ($4::text IS NULL OR code = $4) AND seq > $5
-        ORDER BY seq LIMIT $6`,
+          AND ($4::text IS NULL OR code = $4) AND ${order} > $5
+        ORDER BY ${order} LIMIT $6`,
       [f.tenant, f.from ?? null, f.to ?? null, f.code ?? null, f.after ?? 0, f.limit + 1],
     );
-    const items = rows.slice(0, f.limit).map(fromRow);
-    return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].seq) : null };
+    const items = rows.slice(0, f.limit).map((r) => (tenantView ? toTenantView(r) : fromRow(r)));
+    return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1]!.seq) : null };
   }
 
   /** Rehashes the whole chain in seq order: the first record that is edited, missing or out of place. */

@@ -122,10 +122,18 @@ test('refusals that belong to no workflow of the tenant go to the hash-chained s
   const acme = (await as.aud('GET', '/v1/audit/security-events?limit=200')).body.items;
   expect(acme).toContainEqual(expect.objectContaining({ principal: 'principal:ops', route: '/v1/audit/export', status: 403, code: 'forbidden' }));
   expect(acme.every((e: any) => e.tenant === 'acme')).toBe(true);
+  // Each tenant numbers its own events from 1, and sees nothing of the deployment-wide chain:
+  // nothing in its view counts another tenant's refusals.
+  for (const own of [acme, globex]) {
+    expect(own.map((e: any) => e.seq)).toEqual(own.map((_: unknown, i: number) => i + 1));
+    expect(own.some((e: any) => 'prevHash' in e || 'hash' in e)).toBe(false);
+  }
   const all = (await api.request('GET', '/v1/audit/security-events?limit=200')).body.items;
   expect(all).toContainEqual(
     expect.objectContaining({ tenant: null, principal: null, keyPrefix: 'stk_Unkn', clientAddress: expect.stringMatching(/127\.0\.0\.1/), status: 401, code: 'unauthenticated' }),
   );
+  // A platform admin sees the chain itself.
+  expect(all.every((e: any, i: number) => i === 0 || e.prevHash === all[i - 1].hash)).toBe(true);
   // No one but auditors and platform admins reads it.
   expect((await as.ops('GET', '/v1/audit/security-events')).status).toBe(403);
   // Nothing of the intruder's attempt shows in tenant A's workflow.
