@@ -23,9 +23,10 @@ test('Redis loses its data while 100 workflows wait on timers and activities: al
 
   // With 10 activity slots, 40 activity jobs are still waiting in Redis when it loses them.
   // Only this file's keys: what other test files keep in the same Redis is untouched.
+  // Every job's hash went (the 50 timers and 50 activities at least); the sweeper, running every
+  // 500 ms, may already be re-sending them by the time anything here could look.
   const deleted = await deleteRedisKeys(h.prefix);
-  expect(deleted).toBeGreaterThan(0);
-  expect(await h.runtime.queues.queues.timers.getDelayedCount()).toBe(0);
+  expect(deleted).toBeGreaterThan(100);
 
   await waitFor(async () => {
     const [row] = await query(h.db.dataSource, `SELECT count(*)::int AS n FROM workflow_instance WHERE id = ANY($1) AND status = 'completed'`, [ids]);
