@@ -68,7 +68,9 @@ export function paymentSettlementDefinition(
       reserveFunds: { run: a.reserveFunds, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       requestQuote: { run: a.requestQuote, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       // Few attempts: the quote expires anyway, and an expiry is an answer the machine handles.
-      executeQuote: { run: a.executeQuote, retry: { ...partnerRetry, maximumAttempts: 3 }, startToCloseTimeoutMs: 10_000 },
+      // As long as a hold's: a refusal is reported only once the partner's answer is known, never for a lost one.
+      executeQuote: { run: a.executeQuote, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
+      reverseFxDeal: { run: a.reverseFxDeal, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       submitTransfer: { run: a.submitTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
       querySettlement: { run: a.querySettlement, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       captureHold: { run: a.captureHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },

@@ -4,8 +4,8 @@ import { problemType } from '../../src/sandbox/problem-types';
 import type {
   CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, QuerySettlementInput, QuerySettlementOutput,
   ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput, ReserveFundsOutput,
-  ReverseTransferInput, ReverseTransferOutput, SubmitTransferInput, SubmitTransferOutput, ValidatePaymentInput,
-  ValidatePaymentOutput,
+  ReverseFxDealInput, ReverseFxDealOutput, ReverseTransferInput, ReverseTransferOutput, SubmitTransferInput, SubmitTransferOutput,
+  ValidatePaymentInput, ValidatePaymentOutput,
 } from './payment-settlement.types';
 
 function isProblem(err: unknown, slug: Parameters<typeof problemType>[0]): boolean {
@@ -18,6 +18,17 @@ function isProblem(err: unknown, slug: Parameters<typeof problemType>[0]): boole
  */
 export function createPaymentSettlementActivities(partners: SandboxClient) {
   const { bank, fx } = partners;
+
+  /** What the FX partner says became of a quote: executed (the deal to adopt), expired, or not yet either (undefined). */
+  async function outcomeOf(quoteId: string, ctx: ActivityContext): Promise<ExecuteQuoteOutput | undefined> {
+    const quote = await fx.getQuote(quoteId, { signal: ctx.signal, correlationKey: ctx.idempotencyKey });
+    if (quote.status === 'executed') return { status: 'executed', rate: quote.rate, bought: quote.converted };
+    if (quote.status === 'expired') return { status: 'expired' };
+    // Open: never executed, so executing it now is the first time. Reversed: the deal was made and
+    // unwound, which only a payment that gave up on it does; it is not one to go ahead with.
+    if (quote.status === 'reversed') return { status: 'expired' };
+    return undefined;
+  }
 
   /** The account's currency, or null when the bank does not know it. */
   async function currencyOf(accountId: string, signal: AbortSignal): Promise<string | null> {
@@ -60,14 +71,35 @@ export function createPaymentSettlementActivities(partners: SandboxClient) {
       return { quoteId: quote.id, rate: quote.rate, converted: quote.converted };
     },
 
+    /**
+     * Executes the quote once. A retry may follow an attempt whose answer was lost (applied at
+     * the partner, or not): it asks the partner what became of the quote before executing it
+     * again, and adopts a deal already made. An expired quote is only reported expired once the
+     * partner says it was not executed.
+     */
     async executeQuote(input: ExecuteQuoteInput, ctx: ActivityContext): Promise<ExecuteQuoteOutput> {
+      if (ctx.attempt > 1) {
+        const known = await outcomeOf(input.quoteId, ctx);
+        if (known) return known;
+      }
       try {
         const execution = await fx.executeQuote(input.quoteId, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
         return { status: 'executed', rate: execution.rate, bought: execution.bought };
       } catch (err) {
-        if (isProblem(err, 'quote-expired')) return { status: 'expired' };
+        // Expired, or executed already (by an attempt whose answer was lost): the quote says which.
+        if (isProblem(err, 'quote-expired') || isProblem(err, 'quote-already-executed')) {
+          const known = await outcomeOf(input.quoteId, ctx);
+          if (known?.status === 'executed') return known;
+          if (isProblem(err, 'quote-expired')) return { status: 'expired' };
+        }
         throw err;
       }
+    },
+
+    /** Unwinds the payment's executed FX deal (it did not go ahead); repeating it answers the same. */
+    async reverseFxDeal(input: ReverseFxDealInput, ctx: ActivityContext): Promise<ReverseFxDealOutput> {
+      const reversal = await fx.reverseDeal(input.quoteId, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      return { reversedAt: reversal.reversedAt };
     },
 
     async submitTransfer(input: SubmitTransferInput, ctx: ActivityContext): Promise<SubmitTransferOutput> {

@@ -4,7 +4,7 @@ import type {
   CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, FraudScreeningResult, PaymentOutcome,
   PaymentSettlementContext, PaymentSettlementEvent, PaymentSettlementInput, PaymentSettlementOutput, QuerySettlementInput,
   QuerySettlementOutput, ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput,
-  ReserveFundsOutput, ReverseTransferInput, ReverseTransferOutput, SettlementNotice, SubmitTransferInput, SubmitTransferOutput,
+  ReserveFundsOutput, ReverseFxDealInput, ReverseFxDealOutput, ReverseTransferInput, ReverseTransferOutput, SettlementNotice, SubmitTransferInput, SubmitTransferOutput,
   ValidatePaymentInput, ValidatePaymentOutput,
 } from './payment-settlement.types';
 
@@ -18,8 +18,6 @@ export interface PaymentSettlementConfig {
   settlementAccounts: Record<string, string>;
   /** How long to wait for the bank's settlement callback before asking the bank. */
   settlementTimeoutMs: number;
-  /** How long an FX quote is good for: an execution still running after that re-quotes. */
-  quoteValidityMs: number;
   /** Quotes taken in all before the payment fails for want of a rate. */
   maxQuoteAttempts: number;
 }
@@ -32,7 +30,6 @@ export const defaultPaymentSettlementConfig: PaymentSettlementConfig = {
     CHF: 'statera-settlement-chf',
   },
   settlementTimeoutMs: 15 * 60_000,
-  quoteValidityMs: 30_000,
   maxQuoteAttempts: 3,
 };
 
@@ -42,6 +39,11 @@ export interface PaymentSettlementChildren {
 }
 
 type Ending = { outcome: PaymentOutcome; reason: string };
+/** A settlement notice for this payment: its reference, and its transfer when it names one. */
+function isOurs(context: PaymentSettlementContext, notice: SettlementNotice): boolean {
+  return notice.reference === context.paymentId && (notice.transferId === undefined || notice.transferId === context.transferId);
+}
+
 const cancelledBeforeSubmission: Ending = { outcome: 'cancelled', reason: 'cancelled before submission' };
 
 /**
@@ -65,6 +67,7 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
       fraudCheck: children.fraudCheck,
       requestQuote: activity<RequestQuoteInput, RequestQuoteOutput>(),
       executeQuote: activity<ExecuteQuoteInput, ExecuteQuoteOutput>(),
+      reverseFxDeal: activity<ReverseFxDealInput, ReverseFxDealOutput>(),
       submitTransfer: activity<SubmitTransferInput, SubmitTransferOutput>(),
       querySettlement: activity<QuerySettlementInput, QuerySettlementOutput>(),
       captureHold: activity<CaptureHoldInput, CaptureHoldOutput>(),
@@ -76,16 +79,20 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
       isFraudDeclined: (_, params: FraudScreeningResult) => params.decision !== 'approved',
       needsConversion: ({ context }) => context.amount.currency !== context.creditorCurrency,
       isQuoteExpired: (_, params: { status: ExecuteQuoteOutput['status'] }) => params.status === 'expired',
-      canRequote: ({ context }) => context.quoteAttempts < config.maxQuoteAttempts,
       shouldRequote: ({ context }, params: { status: ExecuteQuoteOutput['status'] }) =>
         params.status === 'expired' && context.quoteAttempts < config.maxQuoteAttempts,
       /** A callback for another payment, or for a transfer other than ours, is not accepted. */
-      isOurSettlement: ({ context }, params: SettlementNotice) =>
-        params.reference === context.paymentId && (params.transferId === undefined || params.transferId === context.transferId),
+      isOurSettlement: ({ context }, params: SettlementNotice) => isOurs(context, params),
       isSettled: (_, params: QuerySettlementOutput) => params.status === 'settled',
       isSettlementFailed: (_, params: QuerySettlementOutput) => params.status === 'failed' || params.status === 'reversed',
       isCancelling: ({ context }) => context.outcome === 'cancelled',
       isRejecting: ({ context }) => context.outcome === 'rejected',
+      /** Cancelled while the execution ran, and the deal was made: it is unwound. */
+      isCancellingWithDeal: ({ context }, params: { status: ExecuteQuoteOutput['status'] }) => context.outcome === 'cancelled' && params.status === 'executed',
+      /** An FX deal was executed for this payment: if it does not go ahead, the deal is unwound. */
+      hasFxDeal: ({ context }) => context.fxRate !== null,
+      isOurSettlementWithDeal: ({ context }, params: SettlementNotice) => isOurs(context, params) && context.fxRate !== null,
+      isSettlementFailedWithDeal: ({ context }, params: QuerySettlementOutput) => (params.status === 'failed' || params.status === 'reversed') && context.fxRate !== null,
     },
     actions: {
       /** Decides how the payment ends; the compensation that follows reads it. */
@@ -94,7 +101,7 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
       /** Same currency: the creditor receives exactly the amount held. */
       payOutAsHeld: assign(({ context }) => ({ payout: context.amount })),
     },
-    delays: { settlementTimeout: config.settlementTimeoutMs, quoteValidity: config.quoteValidityMs },
+    delays: { settlementTimeout: config.settlementTimeoutMs },
   }).createMachine({
     id: 'payment-settlement',
     initial: 'validating',
@@ -190,6 +197,9 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
         },
         on: { 'cancellation.requested': { target: 'releasingHold', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
       },
+      // Left only once the partner's answer to the execution is known: no timer, no cancel
+      // overtakes it, so a second quote is never executed while the first one's fate is open
+      // (the partner says when a quote expired). A cancel waits for the answer, then unwinds.
       executingFx: {
         invoke: {
           id: 'executeQuote',
@@ -197,6 +207,12 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           // Set by quotingFx on the way here.
           input: ({ context }) => ({ quoteId: context.quoteId as string }),
           onDone: [
+            {
+              guard: { type: 'isCancellingWithDeal', params: ({ event }) => event.output },
+              target: 'unwindingFx',
+              actions: assign(({ event }) => (event.output.status === 'executed' ? { fxRate: event.output.rate, payout: event.output.bought } : {})),
+            },
+            { guard: 'isCancelling', target: 'releasingHold' },
             { guard: { type: 'shouldRequote', params: ({ event }) => event.output }, target: 'quotingFx' },
             {
               guard: { type: 'isQuoteExpired', params: ({ event }) => event.output },
@@ -208,16 +224,13 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
               actions: assign(({ event }) => (event.output.status === 'executed' ? { fxRate: event.output.rate, payout: event.output.bought } : {})),
             },
           ],
-          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX execution refused' } } },
-        },
-        // Once the quote is past its validity, retrying its execution is pointless.
-        after: {
-          quoteValidity: [
-            { guard: 'canRequote', target: 'quotingFx' },
-            { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX quotes kept expiring' } } },
+          // Reported only once the partner refused (a 4xx): a lost answer is asked about and retried.
+          onError: [
+            { guard: 'isCancelling', target: 'releasingHold' },
+            { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'FX execution refused' } } },
           ],
         },
-        on: { 'cancellation.requested': { target: 'releasingHold', actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+        on: { 'cancellation.requested': { actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
       },
       // From here on money is in flight: the machine-wide refusal above applies.
       submitting: {
@@ -227,7 +240,10 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           // Accounts validated in `validating`; payout set on the way here.
           input: ({ context }) => ({ from: context.payoutAccount as string, to: context.creditorAccount, amount: context.payout ?? context.amount, reference: context.paymentId }),
           onDone: { target: 'awaitingSettlement', actions: assign({ transferId: ({ event }) => event.output.transferId }) },
-          onError: { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
+          onError: [
+            { guard: 'hasFxDeal', target: 'unwindingFx', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
+            { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
+          ],
         },
       },
       awaitingSettlement: {
@@ -237,11 +253,18 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
         after: { settlementTimeout: 'queryingSettlement' },
         on: {
           'settlement.confirmed': { guard: { type: 'isOurSettlement', params: ({ event }) => event }, target: 'capturing' },
-          'settlement.failed': {
-            guard: { type: 'isOurSettlement', params: ({ event }) => event },
-            target: 'releasingHold',
-            actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement failed: ${event.reason}` }) },
-          },
+          'settlement.failed': [
+            {
+              guard: { type: 'isOurSettlementWithDeal', params: ({ event }) => event },
+              target: 'unwindingFx',
+              actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement failed: ${event.reason}` }) },
+            },
+            {
+              guard: { type: 'isOurSettlement', params: ({ event }) => event },
+              target: 'releasingHold',
+              actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement failed: ${event.reason}` }) },
+            },
+          ],
         },
       },
       queryingSettlement: {
@@ -251,6 +274,11 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           input: ({ context }) => ({ transferId: context.transferId as string }),
           onDone: [
             { guard: { type: 'isSettled', params: ({ event }) => event.output }, target: 'capturing' },
+            {
+              guard: { type: 'isSettlementFailedWithDeal', params: ({ event }) => event.output },
+              target: 'unwindingFx',
+              actions: { type: 'decideEnding', params: ({ event }) => ({ outcome: 'failed', reason: `settlement ${event.output.status}: ${event.output.failureReason ?? 'no reason given'}` }) },
+            },
             {
               guard: { type: 'isSettlementFailed', params: ({ event }) => event.output },
               target: 'releasingHold',
@@ -277,6 +305,15 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           id: 'reverseTransfer',
           src: 'reverseTransfer',
           input: ({ context }) => ({ transferId: context.transferId as string, reason: context.reason ?? 'payment failed' }),
+          onDone: [{ guard: 'hasFxDeal', target: 'unwindingFx' }, { target: 'releasingHold' }],
+        },
+      },
+      // The payment does not go ahead after its FX deal was made: the deal is unwound, then the hold released.
+      unwindingFx: {
+        invoke: {
+          id: 'reverseFxDeal',
+          src: 'reverseFxDeal',
+          input: ({ context }) => ({ quoteId: context.quoteId as string }),
           onDone: 'releasingHold',
         },
       },

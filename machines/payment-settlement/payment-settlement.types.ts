@@ -102,6 +102,13 @@ export interface ExecuteQuoteInput {
 /** An expired quote is an answer, not an error: the machine re-quotes. */
 export type ExecuteQuoteOutput = { status: 'executed'; rate: number; bought: Money } | { status: 'expired' };
 
+export interface ReverseFxDealInput {
+  quoteId: string;
+}
+export interface ReverseFxDealOutput {
+  reversedAt: string;
+}
+
 export interface SubmitTransferInput {
   from: string;
   to: string;

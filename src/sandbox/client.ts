@@ -8,7 +8,7 @@ import {
 } from './errors';
 import { CLIENT_PROBLEM_TYPES, type ProblemDetails } from './problem-types';
 import type {
-  Account, BrokerOrder, CreditReport, FaultConfigInput, FraudScore, FxExecution, FxQuote, Hold, KycCheck, KycDocument,
+  Account, BrokerOrder, CreditReport, FaultConfigInput, FraudScore, FxExecution, FxQuote, FxReversal, Hold, KycCheck, KycDocument,
   LedgerTotals, Money, PartnerName, SandboxStats, SanctionsScreening, ScriptEntry, Transfer,
 } from './types';
 
@@ -100,6 +100,8 @@ export class SandboxClient {
     getQuote: (id: string, o?: ReadOptions) => this.read<FxQuote>('fx', 'getQuote', `/fx/quotes/${enc(id)}`, o),
     executeQuote: (id: string, o: MutationOptions) =>
       this.mutate<FxExecution>('fx', 'executeQuote', `/fx/quotes/${enc(id)}/execute`, {}, o),
+    /** Unwinds an executed deal at its rate; repeating it answers the same. */
+    reverseDeal: (id: string, o: MutationOptions) => this.mutate<FxReversal>('fx', 'reverseDeal', `/fx/quotes/${enc(id)}/reverse`, {}, o),
   };
 
   readonly fraud = {

@@ -23,6 +23,8 @@ interface Quote {
   expiresAt: number;
   executionId?: string;
   executedAt?: number;
+  /** An executed deal unwound (the opposite deal at the same rate): the payment it was for did not go ahead. */
+  reversedAt?: number;
 }
 
 const quoteSchema = z
@@ -61,10 +63,11 @@ export function createFxPartner(options: FxOptions = {}): PartnerModule {
     amount: q.sell,
     converted: q.buy,
     rate: q.rate,
-    status: q.executedAt !== undefined ? 'executed' : now >= q.expiresAt ? 'expired' : 'open',
+    status: q.reversedAt !== undefined ? 'reversed' : q.executedAt !== undefined ? 'executed' : now >= q.expiresAt ? 'expired' : 'open',
     createdAt: iso(q.createdAt),
     expiresAt: iso(q.expiresAt),
     executionId: q.executionId ?? null,
+    reversedAt: q.reversedAt === undefined ? null : iso(q.reversedAt),
   });
 
   return {
@@ -95,6 +98,13 @@ export function createFxPartner(options: FxOptions = {}): PartnerModule {
         q.executionId = ids.next('fxe');
         q.executedAt = now;
         return ok({ id: q.executionId, quoteId: q.id, sold: q.sell, bought: q.buy, rate: q.rate, executedAt: iso(now) });
+      }),
+      // Unwinds an executed deal at its own rate. Reversing a reversed deal answers the same (safe to repeat with any key).
+      post('/quotes/:id/reverse', z.object({}), (_body, { params, now }) => {
+        const q = quoteOf(params.id);
+        if (q.executedAt === undefined) throw problem('quote-not-executed', `Quote '${q.id}' was never executed: there is no deal to reverse`);
+        q.reversedAt ??= now;
+        return ok({ quoteId: q.id, executionId: q.executionId, reversedAt: iso(q.reversedAt) });
       }),
     ],
     configure(config) {

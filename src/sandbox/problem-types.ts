@@ -22,6 +22,7 @@ export const PROBLEMS = {
   'transfer-not-reversible': { status: 409, title: 'Transfer cannot be reversed' },
   'quote-expired': { status: 409, title: 'FX quote has expired' },
   'quote-already-executed': { status: 409, title: 'FX quote was already executed' },
+  'quote-not-executed': { status: 409, title: 'FX quote was never executed' },
   'order-not-cancellable': { status: 409, title: 'Order cannot be cancelled' },
   'order-not-fillable': { status: 409, title: 'Order cannot receive this fill' },
   'partner-unavailable': { status: 503, title: 'Partner is unavailable' },

@@ -51,10 +51,17 @@ export interface FxQuote {
   amount: Money;
   converted: Money;
   rate: number;
-  status: 'open' | 'expired' | 'executed';
+  status: 'open' | 'expired' | 'executed' | 'reversed';
   createdAt: string;
   expiresAt: string;
   executionId: string | null;
+  reversedAt: string | null;
+}
+
+export interface FxReversal {
+  quoteId: string;
+  executionId: string;
+  reversedAt: string;
 }
 
 export interface FxExecution {

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const fraudCheck = fraudCheckDefinition({ partners }, { lowThreshold: 40, highThreshold: 75, reviewSlaMs: 1_500 });
   const payment = paymentSettlementDefinition(
     { partners },
-    { settlementAccounts: PLATFORM, settlementTimeoutMs: 1_000, quoteValidityMs: 10_000, maxQuoteAttempts: 3 },
+    { settlementAccounts: PLATFORM, settlementTimeoutMs: 1_000, maxQuoteAttempts: 3 },
     { fraudCheck: fraudCheck.machine },
   );
   h = await startHarness('payment-settlement', [fraudCheck, payment]);

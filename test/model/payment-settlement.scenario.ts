@@ -11,7 +11,15 @@ const USD = (value: number) => ({ value, currency: 'USD' });
 
 const PLATFORM = { EUR: 'model-platform-eur', USD: 'model-platform-usd' };
 const DEBTOR = 'model-debtor-eur';
-const CREDITOR = { EUR: 'model-creditor-eur', USD: 'model-creditor-usd', returned: 'model-creditor-returned', missing: 'model-creditor-missing' };
+const CREDITOR = {
+  EUR: 'model-creditor-eur',
+  USD: 'model-creditor-usd',
+  returned: 'model-creditor-returned',
+  returnedUsd: 'model-creditor-returned-usd',
+  missing: 'model-creditor-missing',
+};
+/** The beneficiaries whose bank returns the payout. */
+const RETURNING = new Set([CREDITOR.returned, CREDITOR.returnedUsd]);
 const AMOUNT = EUR(50_000);
 const RATE = 1.1;
 
@@ -28,6 +36,8 @@ const INPUTS = {
   same: payment('PAY-MODEL-SAME', CREDITOR.EUR, 'EUR'),
   fx: payment('PAY-MODEL-FX', CREDITOR.USD, 'USD'),
   returned: payment('PAY-MODEL-RETURNED', CREDITOR.returned, 'EUR'),
+  // Returned after an FX deal was made: the deal is unwound before the hold is released.
+  fxReturned: payment('PAY-MODEL-FX-RETURNED', CREDITOR.returnedUsd, 'USD'),
   invalid: payment('PAY-MODEL-INVALID', CREDITOR.missing, 'EUR'),
 };
 
@@ -43,7 +53,7 @@ const FRAUD = {
 
 function events(s: AnyMachineSnapshot): EventObject[] {
   const c = s.context as PaymentSettlementContext;
-  const returned = c.creditorAccount === CREDITOR.returned;
+  const returned = RETURNING.has(c.creditorAccount);
   const cancellable = c.outcome === 'cancelled' ? [] : [cancel];
   switch (s.value) {
     case 'validating':
@@ -64,9 +74,11 @@ function events(s: AnyMachineSnapshot): EventObject[] {
         doneEvent('executeQuote', { status: 'executed', rate: RATE, bought: USD(55_000) }),
         doneEvent('executeQuote', { status: 'expired' }),
         errorEvent('executeQuote', refused),
-        ...timerEvents(s),
-        cancel,
+        // Waits for the execution's answer, then unwinds a deal made meanwhile.
+        ...cancellable,
       ];
+    case 'unwindingFx':
+      return [doneEvent('reverseFxDeal', { reversedAt: '2026-12-02T00:00:00.000Z' })];
     case 'submitting':
       return [doneEvent('submitTransfer', { transferId: 'trf-model' }), ...(returned ? [] : [errorEvent('submitTransfer', refused)])];
     case 'awaitingSettlement':
@@ -115,6 +127,7 @@ function prepareSandbox(partners: SandboxClient): Promise<void> {
       await open(CREDITOR.EUR, 0, 'EUR');
       await open(CREDITOR.USD, 0, 'USD');
       await open(CREDITOR.returned, 0, 'EUR');
+      await open(CREDITOR.returnedUsd, 0, 'USD');
     })();
     sandboxes.set(partners, ready);
   }
@@ -164,7 +177,7 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
       return;
     }
     case 'xstate.done.actor.submitTransfer': {
-      const returned = c.creditorAccount === CREDITOR.returned;
+      const returned = RETURNING.has(c.creditorAccount);
       // A later query that must find the transfer still pending: this transfer settles in an hour.
       const slow = ctx.upcoming.some((e) => e.type === 'xstate.done.actor.querySettlement' && (e as { output?: { status?: string } }).output?.status === 'pending');
       const answer: Omit<ScriptEntry, 'match'> = returned
@@ -178,6 +191,8 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
     case 'xstate.error.actor.submitTransfer':
       await ctx.partners.admin.script('bank', [entry('/bank/transfers', key('submitTransfer'), rejected)]);
       return;
+    case 'xstate.done.actor.reverseFxDeal':
+      return; // the sandbox's own answer
     case 'xstate.error.actor.captureHold':
       await ctx.partners.admin.script('bank', [entry('/bank/holds/:id/capture', key('captureHold'), rejected)]);
       return;
@@ -193,7 +208,7 @@ export const paymentSettlementScenario: ModelScenario = {
     const settlementAccounts = PLATFORM;
     return [
       fraudCheck,
-      paymentSettlementDefinition(deps, { settlementAccounts, settlementTimeoutMs: 2 * HOUR, quoteValidityMs: HOUR, maxQuoteAttempts: 2 }, { fraudCheck: fraudCheck.machine }),
+      paymentSettlementDefinition(deps, { settlementAccounts, settlementTimeoutMs: 2 * HOUR, maxQuoteAttempts: 2 }, { fraudCheck: fraudCheck.machine }),
     ];
   },
   inputs: Object.values(INPUTS),

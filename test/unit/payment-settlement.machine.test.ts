@@ -12,7 +12,6 @@ import { timerEvents } from '../model/support/scenario';
 const config: PaymentSettlementConfig = {
   settlementAccounts: { EUR: 'platform-eur', USD: 'platform-usd' },
   settlementTimeoutMs: 900_000,
-  quoteValidityMs: 30_000,
   maxQuoteAttempts: 2,
 };
 const machine = createPaymentSettlementMachine(config, { fraudCheck: createFraudCheckMachine(defaultFraudCheckConfig) });
@@ -131,14 +130,35 @@ test('quotes that keep expiring stop at maxQuoteAttempts: the hold is released',
   expect(end.output).toMatchObject({ outcome: 'failed', reason: 'FX quotes kept expiring' });
 });
 
-test('an execution outliving the quote validity re-quotes, up to maxQuoteAttempts', () => {
+test('an FX execution is left only on its answer: no timer in executingFx, and a cancel waits for the answer', () => {
   const quote = done('requestQuote', { quoteId: 'fxq', rate: 1.1, converted: { value: 55_000, currency: 'USD' } });
   const executing = run(start(crossCurrency), ...held, done('fraudCheck', approved), quote);
   expect(executing.value).toBe('executingFx');
-  const requoting = run(executing, timer(executing, 'quoteValidity'));
-  expect(requoting.value).toBe('quotingFx');
-  const again = run(requoting, quote);
-  expect(run(again, timer(again, 'quoteValidity')).value).toBe('releasingHold');
+  expect(Object.keys(executing.children)).toEqual(['executeQuote']);
+  // Nothing but the execution's own answer moves it on: no delayed event is scheduled here.
+  expect(machine.getStateNodeById('payment-settlement.executingFx').after).toEqual([]);
+  const cancelling = run(executing, cancel);
+  expect(cancelling.value).toBe('executingFx');
+  // The deal was made meanwhile: it is unwound before the hold is released.
+  const unwinding = run(cancelling, done('executeQuote', executed));
+  expect(unwinding.value).toBe('unwindingFx');
+  expect(unwinding.context).toMatchObject({ fxRate: 1.087 });
+  const releasing = run(unwinding, done('reverseFxDeal', { reversedAt: '2026-12-02T00:00:00Z' }));
+  expect(releasing.value).toBe('releasingHold');
+  expect(run(releasing, done('releaseHold', { status: 'released' })).output).toMatchObject({ outcome: 'cancelled' });
+  // No deal (the quote had expired): straight to the hold.
+  expect(run(cancelling, done('executeQuote', expired)).value).toBe('releasingHold');
+});
+
+test('a payment that fails after its FX deal was made unwinds the deal before releasing the hold', () => {
+  const quote = done('requestQuote', { quoteId: 'fxq', rate: 1.1, converted: { value: 55_000, currency: 'USD' } });
+  const submitting = run(start(crossCurrency), ...held, done('fraudCheck', approved), quote, done('executeQuote', executed));
+  expect(submitting.value).toBe('submitting');
+  const unwinding = run(submitting, failed('submitTransfer'));
+  expect(unwinding.value).toBe('unwindingFx');
+  expect(run(unwinding, done('reverseFxDeal', { reversedAt: 'x' })).value).toBe('releasingHold');
+  // Same currency: no deal, nothing to unwind.
+  expect(run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer')).value).toBe('releasingHold');
 });
 
 test('a settlement callback for another payment or another transfer is not accepted; the reference alone is', () => {
@@ -216,7 +236,6 @@ describe('cancellation', () => {
   test.each([
     ['screening', [...held]],
     ['quotingFx', [...held, done('fraudCheck', approved)]],
-    ['executingFx', [...held, done('fraudCheck', approved), done('requestQuote', { quoteId: 'q', rate: 1.1, converted: { value: 1, currency: 'USD' } })]],
   ])('while %s: the hold is released and the payment cancelled', (state, events) => {
     const s = run(start(crossCurrency), ...events);
     expect(s.value).toBe(state);
