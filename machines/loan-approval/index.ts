@@ -66,6 +66,7 @@ export function loanApprovalDefinition(
     },
     activities: {
       pullCreditReport: {
+        sideEffects: false,
         run: impl.pullCreditReport,
         // A bureau outage is retried for about a minute, then the application is referred.
         retry: { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 6, nonRetryableErrorTypes: [...NON_RETRYABLE_PARTNER_ERRORS] },

@@ -1,4 +1,4 @@
-import { assign, setup, type AnyStateMachine } from 'xstate';
+import { assign, emit, setup, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
 import { activity, effect, humanTask } from '../../src/engine';
 import type { Money } from '../shared/money';
@@ -71,6 +71,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
       context: {} as LoanApprovalContext,
       events: {} as LoanApprovalEvent,
       output: {} as LoanApprovalOutput,
+      emitted: {} as { type: 'cancellation.refused'; reason: string },
     },
     actors: {
       kycVerification: children.kycVerification,
@@ -271,14 +272,10 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
           onError: { target: 'failed', actions: assign({ reason: 'disbursement-error' }) },
         },
         on: {
-          // Leaving the state cancels the payment child, which runs its own compensation.
-          'cancellation.requested': {
-            target: 'withdrawn',
-            actions: [
-              assign({ reason: 'cancelled' }),
-              { type: 'withdrawOffer', params: ({ context }) => ({ applicationId: context.applicationId, applicantId: context.applicant.id, reason: 'cancelled' }) },
-            ],
-          },
+          // Refused: leaving would stop the payment child, which may itself refuse once its payout
+          // is submitted, and the loan would say `withdrawn` while the money moves. The
+          // disbursement settles or fails, and the loan ends accordingly.
+          'cancellation.requested': { actions: emit({ type: 'cancellation.refused', reason: 'the disbursement is under way: the loan ends when it settles or fails' }) },
         },
       },
       disbursed: { type: 'final', entry: assign({ outcome: 'disbursed' }) },

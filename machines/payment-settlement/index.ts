@@ -62,17 +62,18 @@ export function paymentSettlementDefinition(
     },
     activities: {
       // Four reads per attempt: a flaky bank needs more attempts than a single call does.
-      validatePayment: { run: a.validatePayment, retry: { ...partnerRetry, maximumAttempts: 10 }, startToCloseTimeoutMs: 15_000 },
+      // Reads and quotes change nothing that matters at the partner: their state may be left while they run.
+      validatePayment: { run: a.validatePayment, sideEffects: false, retry: { ...partnerRetry, maximumAttempts: 10 }, startToCloseTimeoutMs: 15_000 },
       // A hold or a payout the bank applied but whose answer was lost is only learned by asking again with
       // the same key: giving up early would leave money held (or paid) that the machine does not know of.
       reserveFunds: { run: a.reserveFunds, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
-      requestQuote: { run: a.requestQuote, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      requestQuote: { run: a.requestQuote, sideEffects: false, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       // Few attempts: the quote expires anyway, and an expiry is an answer the machine handles.
       // As long as a hold's: a refusal is reported only once the partner's answer is known, never for a lost one.
       executeQuote: { run: a.executeQuote, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       reverseFxDeal: { run: a.reverseFxDeal, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       submitTransfer: { run: a.submitTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
-      querySettlement: { run: a.querySettlement, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
+      querySettlement: { run: a.querySettlement, sideEffects: false, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       captureHold: { run: a.captureHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       reverseTransfer: { run: a.reverseTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
       releaseHold: { run: a.releaseHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },

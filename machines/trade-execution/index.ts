@@ -45,7 +45,7 @@ export function tradeExecutionDefinition(deps: ProcessDeps, config: Partial<Trad
     },
     exampleInput: { orderId: 'ORD-2024-000123', account: 'ACC-TRADER-0001', symbol: 'ACME', side: 'buy', quantity: 250, limitPrice: { value: 12_550, currency: 'EUR' } },
     activities: {
-      checkAccount: { run: activities.checkAccount, retry: partnerCall, startToCloseTimeoutMs: 10_000 },
+      checkAccount: { run: activities.checkAccount, sideEffects: false, retry: partnerCall, startToCloseTimeoutMs: 10_000 },
       placeOrder: { run: activities.placeOrder, retry: partnerCall, startToCloseTimeoutMs: 15_000 },
       cancelOrder: { run: activities.cancelOrder, retry: mustComplete, startToCloseTimeoutMs: 15_000 },
       settleTrade: { run: activities.settleTrade, retry: mustComplete, startToCloseTimeoutMs: 15_000 },

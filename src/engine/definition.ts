@@ -45,6 +45,12 @@ export interface ActivityDefinition<I = any, O = any> {
   run: (input: I, ctx: ActivityContext) => Promise<O>;
   retry?: Partial<RetryPolicy>;
   startToCloseTimeoutMs?: number;
+  /**
+   * `false` for an activity that changes nothing that matters at the partner (a read, a quote):
+   * its state may be left while it runs. Otherwise a timer, signal or cancel that leaves the
+   * state while it runs is an unsafe exit (see `unsafeExits`).
+   */
+  sideEffects?: boolean;
 }
 
 export interface EffectContext {

@@ -1,3 +1,4 @@
+import { toEngineEffects } from '../../src/engine/action-adapter';
 import { runMachine } from '../support/machine-run';
 import { initialTransition, transition, type EventObject } from 'xstate';
 import type { EngineEffect } from '../../src/engine/action-adapter';
@@ -170,16 +171,17 @@ test('a failed disbursement, or a payment child that fails, ends failed with the
   expect(named(childFailed.effects)).toEqual([offerWithdrawn('disbursement-error')]);
 });
 
-test('cancellation withdraws an outstanding offer, and stops a disbursement under way', () => {
+test('cancellation withdraws an outstanding offer; a disbursement under way refuses it (the money may already move)', () => {
   const cancel = signal('cancellation.requested');
   const offered = run(application, kyc('verified'), credit(750), cancel);
   expect(offered.s.output).toMatchObject({ outcome: 'withdrawn', reason: 'cancelled' });
   expect(named(offered.effects)).toEqual([offerWithdrawn('cancelled')]);
 
-  const disbursing = run(application, kyc('verified'), credit(750), offerAccepted, cancel);
-  expect(disbursing.s.output).toMatchObject({ outcome: 'withdrawn', reason: 'cancelled' });
-  expect(disbursing.effects).toContainEqual({ kind: 'stop', childId: 'paymentSettlement' });
-  expect(named(disbursing.effects)).toEqual([offerWithdrawn('cancelled')]);
+  const { s: disbursing } = run(application, kyc('verified'), credit(750), offerAccepted);
+  const [after, actions] = transition(machine, disbursing, cancel);
+  expect(after.value).toBe('disbursing');
+  // Refused, and nothing stopped: no `stop` of the payment child.
+  expect(toEngineEffects(actions, machine.id)).toEqual([{ kind: 'emit', event: { type: 'cancellation.refused', reason: 'the disbursement is under way: the loan ends when it settles or fails' } }]);
 });
 
 test('before an offer, cancellation is left to the engine; signals are refused out of their state', () => {
