@@ -178,7 +178,7 @@ test('cancellation withdraws an outstanding offer; a disbursement under way refu
   expect(named(offered.effects)).toEqual([offerWithdrawn('cancelled')]);
 
   const { s: disbursing } = run(application, kyc('verified'), credit(750), offerAccepted);
-  const [after, actions] = transition(machine, disbursing, cancel);
+  const [after, actions] = transition(machine, disbursing, cancel as never);
   expect(after.value).toBe('disbursing');
   // Refused, and nothing stopped: no `stop` of the payment child.
   expect(toEngineEffects(actions, machine.id)).toEqual([{ kind: 'emit', event: { type: 'cancellation.refused', reason: 'the disbursement is under way: the loan ends when it settles or fails' } }]);

@@ -32,8 +32,8 @@ test('the check flags a timer and a signal that leave an effectful activity unan
     id: 'probe',
     initial: 'paying',
     states: {
-      paying: { invoke: { id: 'pay', src: 'pay', onDone: 'done', onError: 'done' }, after: { patience: 'gaveUp' }, on: { stop: 'gaveUp', note: {} } },
-      looking: { invoke: { id: 'look', src: 'look', onDone: 'done' }, on: { stop: 'gaveUp' } },
+      paying: { invoke: { id: 'pay', src: 'pay', input: {}, onDone: 'done', onError: 'done' }, after: { patience: 'gaveUp' }, on: { stop: 'gaveUp', note: {} } },
+      looking: { invoke: { id: 'look', src: 'look', input: {}, onDone: 'done' }, on: { stop: 'gaveUp' } },
       done: { type: 'final' },
       gaveUp: { type: 'final' },
     },
