@@ -57,7 +57,7 @@ async function applyActivityResult(step: Step, job: ActivityJob, result: Activit
   // A state that ignores the failure of its own activity would wait forever: that is an
   // unhandled failure too, an incident and not an end.
   if (!result.ok && !accepted && !step.isTerminal) {
-    throw new MachineError(`${step.definition.type}@${step.definition.version} does not handle the failure of activity ${job.activityId} (${job.src}) in ${JSON.stringify(step.snapshot.value)}`, true);
+    throw new MachineError(`${step.definition.type}@${step.definition.version}: the failure of ${job.activityId} (${job.src}) is not handled in ${JSON.stringify(step.snapshot.value)} (no onError)`, true);
   }
 }
 

@@ -89,7 +89,6 @@ export interface IncidentRow {
   definition_version: number;
   kind: IncidentKind;
   status: 'open' | 'resolved';
-  blocking: boolean;
   error: unknown;
   input: KeptInput | null;
   state: unknown;

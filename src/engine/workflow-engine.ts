@@ -110,7 +110,7 @@ export async function applyChildOutcome(step: Step, input: Extract<KeptInput, { 
     : { type: `xstate.error.actor.${open.child_id}`, error: outcome.error };
   const accepted = await step.apply(event, `child.${outcome.status}`, { data: { invocationId, childWorkflowId } });
   if (!accepted && outcome.status !== 'completed' && !step.isTerminal) {
-    throw new MachineError(`${step.definition.type}@${step.definition.version} does not handle the failure of child ${publicId(childWorkflowId)} in ${JSON.stringify(step.snapshot.value)}`, true);
+    throw new MachineError(`${step.definition.type}@${step.definition.version}: the failure of child ${publicId(childWorkflowId)} is not handled in ${JSON.stringify(step.snapshot.value)} (no onError)`, true);
   }
 }
 

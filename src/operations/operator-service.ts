@@ -139,7 +139,6 @@ export class OperatorService {
     if (!claimed) throw new DomainError('approval_not_pending', `approval ${id} was decided meanwhile`, { approvalId: id });
     const workflowId = await this.workflowOf(scope, row.target).catch(() => undefined);
     await this.recordOn(workflowId, actor, 'operator.approval.approved', reason ?? null, claimed);
-    if (row.target.action === 'batch' && !row.target.batchId) throw new DomainError('approval_not_pending', 'this approval carries no batch', { approvalId: id });
     let result: unknown;
     try {
       result = await this.execute(scope, row.target, actor, row.reason, { approvalId: id, requestedBy: row.requested_by });

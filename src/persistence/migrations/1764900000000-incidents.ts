@@ -39,7 +39,6 @@ export class Incidents1764900000000 implements MigrationInterface {
         definition_version int NOT NULL,
         kind text NOT NULL,
         status text NOT NULL CHECK (status IN ('open', 'resolved')),
-        blocking boolean NOT NULL DEFAULT true,
         error jsonb NOT NULL,
         input jsonb,
         state jsonb,
