@@ -202,13 +202,13 @@ test('the sweeper never re-sends an activity whose attempts are all spent: it op
   await waitFor(async () => (await h.runtime.queues.queues.activities.getJobState(`a-${a.id}`)) === 'delayed', 'the job to wait');
   // As when BullMQ gave up on a job whose attempts never reported (the worker counts them), and then Redis lost its data.
   await query(h.db.dataSource, `UPDATE activity SET attempts = 2, updated_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
+  // (Its parked job may still cycle between delayed and active: when it runs, the row is held and nothing is called.)
   await h.runtime.queues.queues.activities.remove(`a-${a.id}`).catch(() => 0);
   await h.runtime.queues.connection.del(`${h.prefix}:engine:epoch`);
   const before = incidentAttempts.filter((x) => x.idempotencyKey === 'spent-1/partner/1').length;
   await h.runtime.sweepNow();
   const incident = await openIncident('spent-1');
   expect(incident).toMatchObject({ kind: 'activity_exhausted', error: { name: 'AttemptsSpent' } });
-  expect((await h.runtime.queues.queues.activities.getJobState(`a-${a.id}`))).toBe('unknown');
   await h.runtime.operations.resume('spent-1', { actor: OPERATOR, reason: 'go on' });
   await new Promise((r) => setTimeout(r, 500));
   expect(incidentAttempts.filter((x) => x.idempotencyKey === 'spent-1/partner/1').length).toBe(before);
