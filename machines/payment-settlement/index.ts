@@ -72,6 +72,9 @@ export function paymentSettlementDefinition(
       // As long as a hold's: a refusal is reported only once the partner's answer is known, never for a lost one.
       executeQuote: { run: a.executeQuote, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       reverseFxDeal: { run: a.reverseFxDeal, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
+      // Reads, asked as long as a hold would be: the payment never ends without knowing what the bank did.
+      findHold: { run: a.findHold, sideEffects: false, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
+      findTransfer: { run: a.findTransfer, sideEffects: false, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },
       submitTransfer: { run: a.submitTransfer, retry: persistentRetry, startToCloseTimeoutMs: 15_000 },
       querySettlement: { run: a.querySettlement, sideEffects: false, retry: partnerRetry, startToCloseTimeoutMs: 10_000 },
       captureHold: { run: a.captureHold, retry: persistentRetry, startToCloseTimeoutMs: 10_000 },

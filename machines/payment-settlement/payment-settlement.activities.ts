@@ -1,12 +1,23 @@
+import { createHash } from 'node:crypto';
 import type { ActivityContext } from '../../src/engine';
 import { PartnerRejectedError, type SandboxClient } from '../../src/sandbox/client';
 import { problemType } from '../../src/sandbox/problem-types';
 import type {
+  FindHoldOutput, FindTransferOutput,
   CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, QuerySettlementInput, QuerySettlementOutput,
   ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput, ReserveFundsOutput,
   ReverseFxDealInput, ReverseFxDealOutput, ReverseTransferInput, ReverseTransferOutput, SubmitTransferInput, SubmitTransferOutput,
   ValidatePaymentInput, ValidatePaymentOutput,
 } from './payment-settlement.types';
+
+/**
+ * The payment's own id for one of its instructions at the bank (a hold, its payout): one per
+ * workflow, bounded in length (a workflow id may be long), so the payment can find what the bank
+ * did after every answer was lost.
+ */
+function ownId(workflowId: string, what: 'hold' | 'payout'): string {
+  return `${what}-${createHash('sha256').update(workflowId).digest('hex').slice(0, 40)}`;
+}
 
 function isProblem(err: unknown, slug: Parameters<typeof problemType>[0]): boolean {
   return err instanceof PartnerRejectedError && err.type === problemType(slug);
@@ -62,8 +73,20 @@ export function createPaymentSettlementActivities(partners: SandboxClient) {
     },
 
     async reserveFunds(input: ReserveFundsInput, ctx: ActivityContext): Promise<ReserveFundsOutput> {
-      const hold = await bank.createHold({ accountId: input.accountId, amount: input.amount }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      const hold = await bank.createHold({ accountId: input.accountId, amount: input.amount, reference: ownId(ctx.workflowId, 'hold') }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
       return { holdId: hold.id };
+    },
+
+    /** After the hold was not confirmed (its answer lost, then refused): did the bank place one anyway? */
+    async findHold(_input: Record<string, never>, ctx: ActivityContext): Promise<FindHoldOutput> {
+      const { items } = await bank.findHolds(ownId(ctx.workflowId, 'hold'), { signal: ctx.signal, correlationKey: ctx.idempotencyKey });
+      return { holdId: items.find((h) => h.status === 'active')?.id ?? null };
+    },
+
+    /** After the payout was not confirmed: did the bank take it anyway? */
+    async findTransfer(_input: Record<string, never>, ctx: ActivityContext): Promise<FindTransferOutput> {
+      const { items } = await bank.findTransfers(ownId(ctx.workflowId, 'payout'), { signal: ctx.signal, correlationKey: ctx.idempotencyKey });
+      return { transferId: items[items.length - 1]?.id ?? null };
     },
 
     async requestQuote(input: RequestQuoteInput, ctx: ActivityContext): Promise<RequestQuoteOutput> {
@@ -103,7 +126,7 @@ export function createPaymentSettlementActivities(partners: SandboxClient) {
     },
 
     async submitTransfer(input: SubmitTransferInput, ctx: ActivityContext): Promise<SubmitTransferOutput> {
-      const transfer = await bank.createTransfer(input, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      const transfer = await bank.createTransfer({ ...input, endToEndId: ownId(ctx.workflowId, 'payout') }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
       return { transferId: transfer.id };
     },
 

@@ -4,7 +4,7 @@ import type {
   CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, FraudScreeningResult, PaymentOutcome,
   PaymentSettlementContext, PaymentSettlementEvent, PaymentSettlementInput, PaymentSettlementOutput, QuerySettlementInput,
   QuerySettlementOutput, ReleaseHoldInput, ReleaseHoldOutput, RequestQuoteInput, RequestQuoteOutput, ReserveFundsInput,
-  ReserveFundsOutput, ReverseFxDealInput, ReverseFxDealOutput, ReverseTransferInput, ReverseTransferOutput, SettlementNotice, SubmitTransferInput, SubmitTransferOutput,
+  ReserveFundsOutput, FindHoldOutput, FindTransferOutput, ReverseFxDealInput, ReverseFxDealOutput, ReverseTransferInput, ReverseTransferOutput, SettlementNotice, SubmitTransferInput, SubmitTransferOutput,
   ValidatePaymentInput, ValidatePaymentOutput,
 } from './payment-settlement.types';
 
@@ -64,6 +64,8 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
     actors: {
       validatePayment: activity<ValidatePaymentInput, ValidatePaymentOutput>(),
       reserveFunds: activity<ReserveFundsInput, ReserveFundsOutput>(),
+      findHold: activity<Record<string, never>, FindHoldOutput>(),
+      findTransfer: activity<Record<string, never>, FindTransferOutput>(),
       fraudCheck: children.fraudCheck,
       requestQuote: activity<RequestQuoteInput, RequestQuoteOutput>(),
       executeQuote: activity<ExecuteQuoteInput, ExecuteQuoteOutput>(),
@@ -86,6 +88,8 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
       isSettled: (_, params: QuerySettlementOutput) => params.status === 'settled',
       isSettlementFailed: (_, params: QuerySettlementOutput) => params.status === 'failed' || params.status === 'reversed',
       isCancelling: ({ context }) => context.outcome === 'cancelled',
+      holdFound: (_, params: FindHoldOutput) => params.holdId !== null,
+      transferFound: (_, params: FindTransferOutput) => params.transferId !== null,
       isRejecting: ({ context }) => context.outcome === 'rejected',
       /** Cancelled while the execution ran, and the deal was made: it is unwound. */
       isCancellingWithDeal: ({ context }, params: { status: ExecuteQuoteOutput['status'] }) => context.outcome === 'cancelled' && params.status === 'executed',
@@ -153,12 +157,27 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
             { guard: 'isCancelling', target: 'releasingHold', actions: assign({ holdId: ({ event }) => event.output.holdId }) },
             { target: 'screening', actions: assign({ holdId: ({ event }) => event.output.holdId }) },
           ],
+          // Not confirmed is not "not placed": the bank is asked what it holds for the payment first.
           onError: [
-            { guard: 'isCancelling', target: 'cancelled' },
-            { target: 'failed', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'funds could not be reserved' } } },
+            { guard: 'isCancelling', target: 'findingHold' },
+            { target: 'findingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'funds could not be reserved' } } },
           ],
         },
         // Not left at once: the bank may be placing the hold right now.
+        on: { 'cancellation.requested': { actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
+      },
+      // The hold was not confirmed (its answer lost, then refused): the bank says whether it placed one anyway.
+      findingHold: {
+        invoke: {
+          id: 'findHold',
+          src: 'findHold',
+          input: {},
+          onDone: [
+            { guard: { type: 'holdFound', params: ({ event }) => event.output }, target: 'releasingHold', actions: assign({ holdId: ({ event }) => event.output.holdId }) },
+            { guard: 'isCancelling', target: 'cancelled' },
+            { target: 'failed' },
+          ],
+        },
         on: { 'cancellation.requested': { actions: { type: 'decideEnding', params: cancelledBeforeSubmission } } },
       },
       screening: {
@@ -240,7 +259,18 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
           // Accounts validated in `validating`; payout set on the way here.
           input: ({ context }) => ({ from: context.payoutAccount as string, to: context.creditorAccount, amount: context.payout ?? context.amount, reference: context.paymentId }),
           onDone: { target: 'awaitingSettlement', actions: assign({ transferId: ({ event }) => event.output.transferId }) },
-          onError: [
+          // Not confirmed is not "not paid": the bank is asked for the payment's payout first.
+          onError: 'findingTransfer',
+        },
+      },
+      findingTransfer: {
+        invoke: {
+          id: 'findTransfer',
+          src: 'findTransfer',
+          input: {},
+          onDone: [
+            // Taken after all: it settles (or fails) like any other payout.
+            { guard: { type: 'transferFound', params: ({ event }) => event.output }, target: 'awaitingSettlement', actions: assign({ transferId: ({ event }) => event.output.transferId }) },
             { guard: 'hasFxDeal', target: 'unwindingFx', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
             { target: 'releasingHold', actions: { type: 'decideEnding', params: { outcome: 'failed', reason: 'transfer refused by the bank' } } },
           ],

@@ -85,6 +85,14 @@ export interface ReserveFundsOutput {
   holdId: string;
 }
 
+/** What the bank holds or paid for this payment, found by the payment's own ids after every answer was lost. */
+export interface FindHoldOutput {
+  holdId: string | null;
+}
+export interface FindTransferOutput {
+  transferId: string | null;
+}
+
 export interface RequestQuoteInput {
   from: string;
   to: string;

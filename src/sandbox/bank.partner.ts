@@ -17,6 +17,8 @@ interface Transfer {
   to: string;
   amount: Money;
   reference?: string;
+  /** The originator's own id for this payment instruction (as SEPA's EndToEndId): unique per instruction. */
+  endToEndId?: string;
   status: TransferStatus;
   /** Decided at submission (scripts can force 'failed') and revealed at settlement. */
   outcome: 'settled' | 'failed';
@@ -32,6 +34,8 @@ interface Hold {
   id: string;
   accountId: string;
   amount: Money;
+  /** The caller's own id for the hold: what it finds the hold by when every answer was lost. */
+  reference?: string;
   status: 'active' | 'released' | 'captured';
   captured?: Money;
   capturedTo?: string;
@@ -42,9 +46,9 @@ interface Hold {
 const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 
 const openAccountSchema = z.object({ id: idSchema.optional(), owner: z.string().min(1).max(200).optional(), initialBalance: nonNegativeMoneySchema });
-const holdSchema = z.object({ accountId: idSchema, amount: moneySchema });
+const holdSchema = z.object({ accountId: idSchema, amount: moneySchema, reference: z.string().max(140).optional() });
 const captureSchema = z.object({ toAccountId: idSchema, amount: moneySchema.optional() });
-const transferSchema = z.object({ from: idSchema, to: idSchema, amount: moneySchema, reference: z.string().max(140).optional() });
+const transferSchema = z.object({ from: idSchema, to: idSchema, amount: moneySchema, reference: z.string().max(140).optional(), endToEndId: z.string().max(140).optional() });
 const reverseSchema = z.object({ reason: z.string().max(140).optional() });
 const emptySchema = z.object({});
 
@@ -102,6 +106,7 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
     id: h.id,
     accountId: h.accountId,
     amount: h.amount,
+    reference: h.reference ?? null,
     status: h.status,
     captured: h.captured ?? null,
     capturedTo: h.capturedTo ?? null,
@@ -115,6 +120,7 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
     to: t.to,
     amount: t.amount,
     reference: t.reference ?? null,
+    endToEndId: t.endToEndId ?? null,
     status: t.status,
     failureReason: t.status === 'failed' ? (t.failureReason ?? 'beneficiary-bank-rejected') : null,
     submittedAt: iso(t.submittedAt),
@@ -141,12 +147,18 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
       const account = state.ledger.customer(body.accountId);
       state.ledger.requireCurrency(account, body.amount);
       state.ledger.requireAvailable(account, body.amount);
-      const hold: Hold = { id: state.ids.next('hold'), accountId: account.id, amount: body.amount, status: 'active', createdAt: now };
+      const hold: Hold = { id: state.ids.next('hold'), accountId: account.id, amount: body.amount, reference: body.reference, status: 'active', createdAt: now };
       account.held += body.amount.value;
       state.holds.set(hold.id, hold);
       return created(holdView(hold));
     })),
     get('/holds/:id', (ctx) => ok(holdView(holdOf(ctx.params.id)))),
+    // What a caller did, by its own ids, for when every answer it got was lost.
+    get('/holds/by-reference/:reference', (ctx) => ok({ items: [...state.holds.values()].filter((h) => h.reference === ctx.params.reference).map(holdView) })),
+    get('/transfers/by-end-to-end-id/:endToEndId', (ctx) => {
+      settleDue(ctx.now);
+      return ok({ items: [...state.transfers.values()].filter((t) => t.endToEndId === ctx.params.endToEndId).map(transferView) });
+    }),
     post('/holds/:id/release', emptySchema, withSettlement((_body, { params, now }) => {
       const hold = holdOf(params.id);
       if (hold.status !== 'active') throw problem('hold-not-active', `Hold '${hold.id}' is ${hold.status}`);
@@ -184,6 +196,7 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
         to: to.id,
         amount: body.amount,
         reference: body.reference,
+        endToEndId: body.endToEndId,
         status: 'submitted',
         outcome: ov.settlement ?? 'settled',
         failureReason: ov.failureReason,

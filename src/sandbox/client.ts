@@ -79,16 +79,19 @@ export class SandboxClient {
     openAccount: (input: { id?: string; owner?: string; initialBalance: Money }, o: MutationOptions) =>
       this.mutate<Account>('bank', 'openAccount', '/bank/accounts', input, o),
     getAccount: (id: string, o?: ReadOptions) => this.read<Account>('bank', 'getAccount', `/bank/accounts/${enc(id)}`, o),
-    createHold: (input: { accountId: string; amount: Money }, o: MutationOptions) =>
+    createHold: (input: { accountId: string; amount: Money; reference?: string }, o: MutationOptions) =>
       this.mutate<Hold>('bank', 'createHold', '/bank/holds', input, o),
     getHold: (id: string, o?: ReadOptions) => this.read<Hold>('bank', 'getHold', `/bank/holds/${enc(id)}`, o),
     releaseHold: (holdId: string, o: MutationOptions) =>
       this.mutate<Hold>('bank', 'releaseHold', `/bank/holds/${enc(holdId)}/release`, {}, o),
     captureHold: (holdId: string, input: { toAccountId: string; amount?: Money }, o: MutationOptions) =>
       this.mutate<Hold>('bank', 'captureHold', `/bank/holds/${enc(holdId)}/capture`, input, o),
-    createTransfer: (input: { from: string; to: string; amount: Money; reference?: string }, o: MutationOptions) =>
+    createTransfer: (input: { from: string; to: string; amount: Money; reference?: string; endToEndId?: string }, o: MutationOptions) =>
       this.mutate<Transfer>('bank', 'createTransfer', '/bank/transfers', input, o),
     getTransfer: (id: string, o?: ReadOptions) => this.read<Transfer>('bank', 'getTransfer', `/bank/transfers/${enc(id)}`, o),
+    /** What a caller did by its own ids: for after every answer was lost. */
+    findHolds: (reference: string, o?: ReadOptions) => this.read<{ items: Hold[] }>('bank', 'findHolds', `/bank/holds/by-reference/${enc(reference)}`, o),
+    findTransfers: (endToEndId: string, o?: ReadOptions) => this.read<{ items: Transfer[] }>('bank', 'findTransfers', `/bank/transfers/by-end-to-end-id/${enc(endToEndId)}`, o),
     reverseTransfer: (id: string, input: { reason?: string }, o: MutationOptions) =>
       this.mutate<Transfer>('bank', 'reverseTransfer', `/bank/transfers/${enc(id)}/reverse`, input, o),
     ledgerTotals: (o?: ReadOptions) => this.read<LedgerTotals>('bank', 'ledgerTotals', '/bank/ledger/totals', o),

@@ -22,6 +22,7 @@ export interface Hold {
   id: string;
   accountId: string;
   amount: Money;
+  reference: string | null;
   status: 'active' | 'released' | 'captured';
   captured: Money | null;
   capturedTo: string | null;
@@ -35,6 +36,7 @@ export interface Transfer {
   to: string;
   amount: Money;
   reference: string | null;
+  endToEndId: string | null;
   status: 'submitted' | 'settled' | 'failed' | 'reversed';
   failureReason: string | null;
   submittedAt: string;

@@ -308,3 +308,26 @@ test('a hold that cannot be released is an incident, not a failed payment: the h
   expect(done.output).toMatchObject({ outcome: 'rejected', reason: 'declined by fraud screening (rules)' });
   expect(await balances(input.debtorAccount)).toEqual([{ balance: OPENING, held: 0 }]);
 });
+
+test('a hold placed though its answer was lost, then refused on the retry, is found and released: no hold leaks', async () => {
+  const input = await parties('pay-lost-hold');
+  await script('bank', 'pay-lost-hold', [{ outcome: 'timeout', applied: true, hangMs: 6_000 }, { outcome: 'error', status: 422 }], '/bank/holds');
+  const done = await ended(await start(input));
+  expect(done.output).toMatchObject({ outcome: 'failed', reason: 'funds could not be reserved', holdId: expect.any(String) });
+  expect((await partners.bank.getHold(done.output.holdId!)).status).toBe('released');
+  expect(await balances(input.debtorAccount)).toEqual([{ balance: OPENING, held: 0 }]);
+  // The bank was asked by the payment's own id, and the hold found.
+  expect((await h.history('pay-lost-hold')).some((r) => r.event?.type === 'xstate.done.actor.findHold' && r.event.output.holdId === done.output.holdId)).toBe(true);
+}, 60_000);
+
+test('a payout taken though its answer was lost, then refused on the retry, is found and settles: paid once', async () => {
+  const input = await parties('pay-lost-payout');
+  await fraudScore('pay-lost-payout', 10);
+  await script('bank', 'pay-lost-payout', [{ outcome: 'timeout', applied: true, hangMs: 6_000 }, { outcome: 'error', status: 422 }], '/bank/transfers');
+  const done = await ended(await start(input));
+  expect(done.output).toMatchObject({ outcome: 'settled', transferId: expect.any(String) });
+  expect(await balances(input.debtorAccount, input.creditorAccount)).toEqual([
+    { balance: OPENING - AMOUNT.value, held: 0 },
+    { balance: AMOUNT.value, held: 0 },
+  ]);
+}, 60_000);

@@ -65,6 +65,11 @@ function events(s: AnyMachineSnapshot): EventObject[] {
       ];
     case 'reserving':
       return [doneEvent('reserveFunds', { holdId: 'hold-model' }), errorEvent('reserveFunds', refused), ...cancellable];
+    case 'findingHold':
+      // None (a plain refusal), or the one the bank placed though its answer was lost.
+      return [doneEvent('findHold', { holdId: null }), doneEvent('findHold', { holdId: 'hold-model' }), ...cancellable];
+    case 'findingTransfer':
+      return [doneEvent('findTransfer', { transferId: null }), ...(returned ? [] : [doneEvent('findTransfer', { transferId: 'trf-model' })])];
     case 'screening':
       return [doneEvent('fraudCheck', FRAUD.approved), doneEvent('fraudCheck', FRAUD.declined), errorEvent('fraudCheck', refused), cancel];
     case 'quotingFx':
@@ -153,8 +158,11 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
     case 'xstate.done.actor.captureHold':
       return; // the sandbox's own answer is the one the path needs
     case 'xstate.error.actor.reserveFunds':
-      await ctx.partners.admin.script('bank', [entry('/bank/holds', key('reserveFunds'), rejected)]);
+      await ctx.partners.admin.script('bank', [...(found(ctx, 'findHold', 'holdId') ? [entry('/bank/holds', key('reserveFunds'), lostAnswer)] : []), entry('/bank/holds', key('reserveFunds'), rejected)]);
       return;
+    case 'xstate.done.actor.findHold':
+    case 'xstate.done.actor.findTransfer':
+      return; // the bank's own answer, by the payment's own ids
     case 'xstate.done.actor.fraudCheck':
     case 'xstate.error.actor.fraudCheck': {
       // The child's keys are `<parent>:fraudCheck:<n>/scoreTransaction/1`.
@@ -189,7 +197,7 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
       return;
     }
     case 'xstate.error.actor.submitTransfer':
-      await ctx.partners.admin.script('bank', [entry('/bank/transfers', key('submitTransfer'), rejected)]);
+      await ctx.partners.admin.script('bank', [...(found(ctx, 'findTransfer', 'transferId') ? [entry('/bank/transfers', key('submitTransfer'), lostAnswer)] : []), entry('/bank/transfers', key('submitTransfer'), rejected)]);
       return;
     case 'xstate.done.actor.reverseFxDeal':
       return; // the sandbox's own answer
@@ -199,6 +207,18 @@ async function arrange(event: EventObject, ctx: ArrangeContext): Promise<void> {
     default:
       throw new Error(`payment-settlement scenario: nothing to arrange for ${event.type}`);
   }
+}
+
+/**
+ * Applied at the bank, then the call hangs past the client's timeout (5 s): the retry that
+ * follows meets the scripted refusal, so the activity fails though the bank acted.
+ */
+const lostAnswer: Omit<ScriptEntry, 'match'> = { outcome: 'timeout', applied: true, hangMs: 6_000 };
+
+/** Whether the path's next lookup finds what the bank did. */
+function found(ctx: ArrangeContext, invoke: string, field: string): boolean {
+  const next = ctx.upcoming.find((e) => e.type === `xstate.done.actor.${invoke}`) as (EventObject & { output?: Record<string, unknown> }) | undefined;
+  return next?.output?.[field] != null;
 }
 
 export const paymentSettlementScenario: ModelScenario = {

@@ -87,10 +87,31 @@ test('a validation that cannot complete fails the workflow: nothing is held yet'
   expect(run(start(), failed('validatePayment')).status).toBe('error');
 });
 
-test('a refused reservation fails the payment with nothing to compensate', () => {
-  const s = run(start(), held[0], failed('reserveFunds'));
+const noHold = done('findHold', { holdId: null });
+const noTransfer = done('findTransfer', { transferId: null });
+
+test('a refused reservation asks the bank for a hold of the payment first: none, so it fails with nothing to compensate', () => {
+  const finding = run(start(), held[0], failed('reserveFunds'));
+  expect(finding.value).toBe('findingHold');
+  const s = run(finding, noHold);
   expect(s.value).toBe('failed');
   expect(s.output).toMatchObject({ outcome: 'failed', holdId: null, reason: 'funds could not be reserved' });
+});
+
+test('a hold placed though its answer was lost is found and released: no hold leaks', () => {
+  const finding = run(start(), held[0], failed('reserveFunds'));
+  const releasing = run(finding, done('findHold', { holdId: 'hold-lost' }));
+  expect(releasing.value).toBe('releasingHold');
+  expect(releasing.context.holdId).toBe('hold-lost');
+  expect(run(releasing, done('releaseHold', { status: 'released' })).output).toMatchObject({ outcome: 'failed', holdId: 'hold-lost' });
+});
+
+test('a payout taken though its answer was lost is found and settles like any other', () => {
+  const finding = run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer'));
+  expect(finding.value).toBe('findingTransfer');
+  const waiting = run(finding, done('findTransfer', { transferId: 'trf-lost' }));
+  expect(waiting.value).toBe('awaitingSettlement');
+  expect(waiting.context).toMatchObject({ transferId: 'trf-lost', outcome: null });
 });
 
 test('declined by fraud screening: the hold is released and the payment rejected', () => {
@@ -154,11 +175,11 @@ test('a payment that fails after its FX deal was made unwinds the deal before re
   const quote = done('requestQuote', { quoteId: 'fxq', rate: 1.1, converted: { value: 55_000, currency: 'USD' } });
   const submitting = run(start(crossCurrency), ...held, done('fraudCheck', approved), quote, done('executeQuote', executed));
   expect(submitting.value).toBe('submitting');
-  const unwinding = run(submitting, failed('submitTransfer'));
+  const unwinding = run(submitting, failed('submitTransfer'), noTransfer);
   expect(unwinding.value).toBe('unwindingFx');
   expect(run(unwinding, done('reverseFxDeal', { reversedAt: 'x' })).value).toBe('releasingHold');
   // Same currency: no deal, nothing to unwind.
-  expect(run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer')).value).toBe('releasingHold');
+  expect(run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer'), noTransfer).value).toBe('releasingHold');
 });
 
 test('a settlement callback for another payment or another transfer is not accepted; the reference alone is', () => {
@@ -197,7 +218,7 @@ test('no callback within settlementTimeout: the bank is asked; pending waits aga
 });
 
 test('a refused transfer releases the hold', () => {
-  const s = run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer'));
+  const s = run(start(), ...held, done('fraudCheck', approved), failed('submitTransfer'), noTransfer);
   expect(s.value).toBe('releasingHold');
   expect(run(s, done('releaseHold', { status: 'released' })).output).toMatchObject({ outcome: 'failed', transferId: null, reason: 'transfer refused by the bank' });
 });
@@ -230,7 +251,7 @@ describe('cancellation', () => {
     expect(releasing.value).toBe('releasingHold');
     expect(releasing.context.holdId).toBe('hold-1');
     expect(run(releasing, done('releaseHold', { status: 'released' })).output).toMatchObject({ outcome: 'cancelled', holdId: 'hold-1' });
-    expect(run(reserving, failed('reserveFunds')).value).toBe('cancelled');
+    expect(run(reserving, failed('reserveFunds'), noHold).value).toBe('cancelled');
   });
 
   test.each([
