@@ -53,10 +53,6 @@ export class OperatorActions {
     private readonly engine: WorkflowEngine,
   ) {}
 
-  private notes(call: OperatorCall): Record<string, unknown> {
-    return operatorNotes(call);
-  }
-
   /** Nothing is dispatched and every input is kept until resume. */
   async pause(workflowId: string, call: OperatorCall): Promise<WorkflowView> {
     const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
@@ -64,7 +60,7 @@ export class OperatorActions {
       if (step.row.status === 'paused') throw new DomainError('workflow_paused', `workflow ${publicId(workflowId)} is already paused`, { workflowId: publicId(workflowId) });
       await call.hook?.(step);
       step.row.status = 'paused';
-      step.record({ kind: 'workflow.paused', outcome: 'ok', reason: call.reason, data: this.notes(call) });
+      step.record({ kind: 'workflow.paused', outcome: 'ok', reason: call.reason, data: operatorNotes(call) });
     });
     return view;
   }
@@ -77,7 +73,7 @@ export class OperatorActions {
       await call.hook?.(step);
       // Running or waiting again: the step's end works out which from the open invocations.
       step.row.status = 'waiting';
-      step.record({ kind: 'workflow.resumed', outcome: 'ok', reason: call.reason, data: { heldInputs: step.row.held_inputs, ...this.notes(call) } });
+      step.record({ kind: 'workflow.resumed', outcome: 'ok', reason: call.reason, data: { heldInputs: step.row.held_inputs, ...operatorNotes(call) } });
     });
     return (await this.drain(workflowId)) ?? view;
   }
@@ -87,7 +83,7 @@ export class OperatorActions {
     const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
       this.mustBeLive(step);
       await call.hook?.(step);
-      step.record({ kind: 'workflow.terminate.requested', outcome: 'ok', reason: call.reason, data: this.notes(call) });
+      step.record({ kind: 'workflow.terminate.requested', outcome: 'ok', reason: call.reason, data: operatorNotes(call) });
       step.forceEnd('terminated', { name: 'WorkflowTerminated', message: `terminated by ${call.actor.actor}: ${call.reason}` });
     });
     return view;
@@ -112,7 +108,7 @@ export class OperatorActions {
         const incident = await this.lockOpen(step, incidentId);
         await call.hook?.(step);
         await this.close(step, incident, 'retried', call);
-        step.record({ kind: 'incident.retried', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, ...this.notes(call) } });
+        step.record({ kind: 'incident.retried', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, ...operatorNotes(call) } });
         if (incident.kind === 'activity_exhausted' && incident.input?.kind === 'activity') await this.rerunActivity(step, incident.input.job);
         else if (incident.input) await applyKept(step, incident.input, true);
       });
@@ -122,7 +118,7 @@ export class OperatorActions {
       const error = incidentError(err);
       await this.engine.withInstance(found.workflow_id, call.actor, async (step) => {
         const still = await step.tx.one<IncidentRow>(`UPDATE incident SET error = $2, kind = $3, retries = retries + 1, updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id`, [incidentId, error, kind]);
-        if (still) step.record({ kind: 'incident.retry.failed', outcome: 'failed', reason: error.message, data: { incidentId, kind, error, ...this.notes(call) } });
+        if (still) step.record({ kind: 'incident.retry.failed', outcome: 'failed', reason: error.message, data: { incidentId, kind, error, ...operatorNotes(call) } });
       });
       throw new DomainError('incident_retry_failed', `the retry failed: ${error.message}`, { incidentId, error });
     }
@@ -138,7 +134,7 @@ export class OperatorActions {
       await call.hook?.(step);
       await this.close(step, incident, 'resolved', call);
       if (incident.input) await this.discardKept(step, incident.input);
-      step.record({ kind: 'incident.resolved', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, discarded: incident.input ? describeKept(incident.input) : null, ...this.notes(call) } });
+      step.record({ kind: 'incident.resolved', outcome: 'ok', reason: call.reason, data: { incidentId, kind: incident.kind, discarded: incident.input ? describeKept(incident.input) : null, ...operatorNotes(call) } });
     });
     const workflow = await this.drain(found.workflow_id);
     return { incident: toIncidentView(await this.incident(tenant, incidentId)), workflow: workflow ?? (await this.view(found.workflow_id)) };
