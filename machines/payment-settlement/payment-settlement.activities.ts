@@ -11,11 +11,11 @@ import type {
 } from './payment-settlement.types';
 
 /**
- * The payment's own id for one of its instructions at the bank (a hold, its payout): one per
- * workflow, bounded in length (a workflow id may be long), so the payment can find what the bank
- * did after every answer was lost.
+ * The payment's own id for one of its instructions at a partner (a hold, its payout, its FX
+ * deal): one per workflow, bounded in length (a workflow id may be long), so the payment (or a
+ * reconciliation) can find what the partner did after every answer was lost.
  */
-function ownId(workflowId: string, what: 'hold' | 'payout'): string {
+export function ownId(workflowId: string, what: 'hold' | 'payout' | 'fx'): string {
   return `${what}-${createHash('sha256').update(workflowId).digest('hex').slice(0, 40)}`;
 }
 
@@ -90,7 +90,7 @@ export function createPaymentSettlementActivities(partners: SandboxClient) {
     },
 
     async requestQuote(input: RequestQuoteInput, ctx: ActivityContext): Promise<RequestQuoteOutput> {
-      const quote = await fx.createQuote(input, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
+      const quote = await fx.createQuote({ ...input, reference: ownId(ctx.workflowId, 'fx') }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal });
       return { quoteId: quote.id, rate: quote.rate, converted: quote.converted };
     },
 

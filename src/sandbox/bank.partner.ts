@@ -143,6 +143,11 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
       settleDue(ctx.now);
       return ok(state.ledger.view(state.ledger.customer(ctx.params.id)));
     }),
+    // The account's holds, oldest first: what a reconciliation compares with the payments it knows.
+    get('/accounts/:id/holds', (ctx) => {
+      const account = state.ledger.customer(ctx.params.id);
+      return ok({ items: [...state.holds.values()].filter((h) => h.accountId === account.id).map(holdView) });
+    }),
     post('/holds', holdSchema, withSettlement((body, { now }) => {
       const account = state.ledger.customer(body.accountId);
       state.ledger.requireCurrency(account, body.amount);
@@ -158,6 +163,10 @@ export function createBankPartner(options: BankOptions = {}): PartnerModule {
     get('/transfers/by-end-to-end-id/:endToEndId', (ctx) => {
       settleDue(ctx.now);
       return ok({ items: [...state.transfers.values()].filter((t) => t.endToEndId === ctx.params.endToEndId).map(transferView) });
+    }),
+    get('/transfers/by-reference/:reference', (ctx) => {
+      settleDue(ctx.now);
+      return ok({ items: [...state.transfers.values()].filter((t) => t.reference === ctx.params.reference).map(transferView) });
     }),
     post('/holds/:id/release', emptySchema, withSettlement((_body, { params, now }) => {
       const hold = holdOf(params.id);

@@ -91,6 +91,9 @@ export class SandboxClient {
     getTransfer: (id: string, o?: ReadOptions) => this.read<Transfer>('bank', 'getTransfer', `/bank/transfers/${enc(id)}`, o),
     /** What a caller did by its own ids: for after every answer was lost. */
     findHolds: (reference: string, o?: ReadOptions) => this.read<{ items: Hold[] }>('bank', 'findHolds', `/bank/holds/by-reference/${enc(reference)}`, o),
+    accountHolds: (accountId: string, o?: ReadOptions) => this.read<{ items: Hold[] }>('bank', 'accountHolds', `/bank/accounts/${enc(accountId)}/holds`, o),
+    findTransfersByReference: (reference: string, o?: ReadOptions) =>
+      this.read<{ items: Transfer[] }>('bank', 'findTransfersByReference', `/bank/transfers/by-reference/${enc(reference)}`, o),
     findTransfers: (endToEndId: string, o?: ReadOptions) => this.read<{ items: Transfer[] }>('bank', 'findTransfers', `/bank/transfers/by-end-to-end-id/${enc(endToEndId)}`, o),
     reverseTransfer: (id: string, input: { reason?: string }, o: MutationOptions) =>
       this.mutate<Transfer>('bank', 'reverseTransfer', `/bank/transfers/${enc(id)}/reverse`, input, o),
@@ -98,9 +101,11 @@ export class SandboxClient {
   };
 
   readonly fx = {
-    createQuote: (input: { from: string; to: string; amount: Money }, o: MutationOptions) =>
+    createQuote: (input: { from: string; to: string; amount: Money; reference?: string }, o: MutationOptions) =>
       this.mutate<FxQuote>('fx', 'createQuote', '/fx/quotes', input, o),
     getQuote: (id: string, o?: ReadOptions) => this.read<FxQuote>('fx', 'getQuote', `/fx/quotes/${enc(id)}`, o),
+    /** Every quote, executed or not, made with this reference. */
+    findQuotes: (reference: string, o?: ReadOptions) => this.read<{ items: FxQuote[] }>('fx', 'findQuotes', `/fx/quotes/by-reference/${enc(reference)}`, o),
     executeQuote: (id: string, o: MutationOptions) =>
       this.mutate<FxExecution>('fx', 'executeQuote', `/fx/quotes/${enc(id)}/execute`, {}, o),
     /** Unwinds an executed deal at its rate; repeating it answers the same. */

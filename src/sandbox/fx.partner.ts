@@ -19,6 +19,8 @@ interface Quote {
   sell: Money;
   buy: Money;
   rate: number;
+  /** The caller's own id for what the deal is for (a payment's), so it can find its deals after every answer was lost. */
+  reference?: string;
   createdAt: number;
   expiresAt: number;
   executionId?: string;
@@ -28,7 +30,7 @@ interface Quote {
 }
 
 const quoteSchema = z
-  .object({ from: currencySchema, to: currencySchema, amount: moneySchema })
+  .object({ from: currencySchema, to: currencySchema, amount: moneySchema, reference: z.string().min(1).max(140).optional() })
   .refine((q) => q.from !== q.to, { message: 'from and to must differ', path: ['to'] })
   .refine((q) => q.amount.currency === q.from, { message: 'amount must be expressed in the `from` currency', path: ['amount', 'currency'] });
 
@@ -63,6 +65,7 @@ export function createFxPartner(options: FxOptions = {}): PartnerModule {
     amount: q.sell,
     converted: q.buy,
     rate: q.rate,
+    reference: q.reference ?? null,
     status: q.reversedAt !== undefined ? 'reversed' : q.executedAt !== undefined ? 'executed' : now >= q.expiresAt ? 'expired' : 'open',
     createdAt: iso(q.createdAt),
     expiresAt: iso(q.expiresAt),
@@ -82,6 +85,7 @@ export function createFxPartner(options: FxOptions = {}): PartnerModule {
           sell: body.amount,
           buy: convert(body.amount, body.to, rate),
           rate,
+          reference: body.reference,
           createdAt: now,
           expiresAt: now + ttlMs,
         };
@@ -90,6 +94,8 @@ export function createFxPartner(options: FxOptions = {}): PartnerModule {
         return created(view(quote, now));
       }),
       get('/quotes/:id', ({ params, now }) => ok(view(quoteOf(params.id), now))),
+      // Every quote (and so every deal) made for one reference, oldest first.
+      get('/quotes/by-reference/:reference', ({ params, now }) => ok({ items: [...quotes.values()].filter((q) => q.reference === params.reference).map((q) => view(q, now)) })),
       post('/quotes/:id/execute', z.object({}), (_body, { params, now }) => {
         const q = quoteOf(params.id);
         if (q.executedAt !== undefined) throw problem('quote-already-executed', `Quote '${q.id}' was executed as ${q.executionId}`);

@@ -53,6 +53,7 @@ export interface FxQuote {
   amount: Money;
   converted: Money;
   rate: number;
+  reference: string | null;
   status: 'open' | 'expired' | 'executed' | 'reversed';
   createdAt: string;
   expiresAt: string;

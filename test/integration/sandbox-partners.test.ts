@@ -62,6 +62,28 @@ describe('fx', () => {
   });
 });
 
+describe('lookups for reconciliation', () => {
+  it('finds quotes by reference, holds by account and transfers by reference, and nothing of anyone else', async () => {
+    const mine = await client.fx.createQuote({ from: 'EUR', to: 'USD', amount: eur(10_00), reference: 'pay-1' }, k());
+    await client.fx.createQuote({ from: 'EUR', to: 'USD', amount: eur(20_00), reference: 'pay-2' }, k());
+    await client.fx.executeQuote(mine.id, k());
+    const quotes = await client.fx.findQuotes('pay-1');
+    expect(quotes.items.map((q) => [q.id, q.reference, q.status])).toEqual([[mine.id, 'pay-1', 'executed']]);
+    expect((await client.fx.findQuotes('nobody')).items).toEqual([]);
+
+    await client.bank.openAccount({ id: 'acc-a', initialBalance: eur(100_00) }, k());
+    await client.bank.openAccount({ id: 'acc-b', initialBalance: eur(100_00) }, k());
+    const hold = await client.bank.createHold({ accountId: 'acc-a', amount: eur(5_00), reference: 'h-1' }, k());
+    await client.bank.createHold({ accountId: 'acc-b', amount: eur(7_00) }, k());
+    expect((await client.bank.accountHolds('acc-a')).items.map((h) => [h.id, h.status])).toEqual([[hold.id, 'active']]);
+    await expect(client.bank.accountHolds('acc-missing')).rejects.toMatchObject({ status: 404 });
+
+    const transfer = await client.bank.createTransfer({ from: 'acc-a', to: 'acc-b', amount: eur(1_00), reference: 'pay-1' }, k());
+    expect((await client.bank.findTransfersByReference('pay-1')).items.map((t) => t.id)).toEqual([transfer.id]);
+    expect((await client.bank.findTransfersByReference('pay-2')).items).toEqual([]);
+  });
+});
+
 describe('fraud', () => {
   const tx = (id: string) => ({ transactionId: id, amount: eur(250_00), merchant: 'acme' });
 
