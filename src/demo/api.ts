@@ -85,6 +85,11 @@ export class StateraApi {
     }
   }
 
+  /** Asks for the workflow's cancel path; a 409 (it ended, or its state refuses a cancel) is thrown as ApiError. */
+  async cancel(id: string, reason: string): Promise<void> {
+    await this.call('POST', `/v1/workflows/${encodeURIComponent(id)}/cancel`, { reason });
+  }
+
   /** The open tasks of one workflow this principal may see. */
   async openTasks(workflowId: string): Promise<{ id: string; decisions: string[] }[]> {
     return (await this.call<{ items: { id: string; decisions: string[] }[] }>('GET', `/v1/tasks?workflow=${encodeURIComponent(workflowId)}&status=open`)).items;
