@@ -38,10 +38,15 @@ export class FaultInjector {
     this.log.push(`${new Date().toISOString()} ${kind}${detail ? ` ${detail}` : ''}`);
   }
 
+  /**
+   * Sets (or, with undefined, lifts) the random faults of the bank and FX. Setting faults
+   * replaces a partner's script, so the entries still queued (the payouts planned to fail) are
+   * passed along.
+   */
   private async partnerFaults(config: typeof BACKGROUND | undefined): Promise<void> {
     for (const partner of ['bank', 'fx'] as const) {
-      if (config) await this.partners.admin.setFaults(partner, { ...config, seed: Math.floor(this.random() * 2 ** 31) });
-      else await this.partners.admin.clearFaults(partner);
+      const { script } = await this.partners.admin.getFaults(partner);
+      await this.partners.admin.setFaults(partner, { ...(config ?? {}), script, seed: Math.floor(this.random() * 2 ** 31) });
     }
   }
 

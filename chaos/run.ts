@@ -67,6 +67,13 @@ async function main(): Promise<void> {
 
   const t0 = Date.now();
   let topology: Topology | undefined;
+  // Ctrl-C (or a test's timeout) ends what the run started, PostgreSQL included, by their PIDs.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`chaos: ${signal}, stopping what the run started; its folder is kept: ${runDir}`);
+      void (topology?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
   let passed = false;
   try {
     topology = await startTopology(runDir, { workers: 2, adminKey: randomBytes(24).toString('hex'), processConfig: PROCESS_CONFIG });
@@ -114,6 +121,7 @@ async function main(): Promise<void> {
 
     // Figures.
     const outcomes = (await db.query(`SELECT status, coalesce(output->>'outcome', '-') AS outcome, count(*)::int AS n FROM workflow_instance WHERE type = 'payment-settlement' GROUP BY 1, 2 ORDER BY 3 DESC`)).rows;
+    const reasons = (await db.query(`SELECT coalesce(output->>'reason', output->>'outcome', status) AS reason, count(*)::int AS n FROM workflow_instance WHERE type = 'payment-settlement' GROUP BY 1 ORDER BY 2 DESC`)).rows;
     const latencies = (await db.query(`SELECT extract(epoch FROM ended_at - created_at) * 1000 AS ms FROM workflow_instance WHERE type = 'payment-settlement' AND ended_at IS NOT NULL ORDER BY 1`)).rows.map((r) => Number(r.ms));
     const fxDeals = (await Promise.all(payments.filter((p) => p.creditorCurrency !== 'EUR').map((p) => partners.fx.findQuotes(ownId(p.workflowId, 'fx'))))).flatMap((q) => q.items);
     const bankStats = (await partners.admin.stats()).partners;
@@ -124,7 +132,16 @@ async function main(): Promise<void> {
       unacknowledged: workload.stats.unacknowledged.length,
       startAttemptsRefused: workload.stats.startAttemptsFailed,
       cancels: { accepted: workload.stats.cancelsSent, refused: workload.stats.cancelsRefused },
+      planned: {
+        fx: payments.filter((p) => p.creditorCurrency !== 'EUR').length,
+        short: payments.filter((p) => p.opening < p.amount.value).length,
+        toAnalyst: payments.filter((p) => p.review).length,
+        declinedByScore: payments.filter((p) => p.score > 75).length,
+        payoutFails: payments.filter((p) => p.payoutFails).length,
+        cancelled: payments.filter((p) => p.cancelAfterMs !== undefined).length,
+      },
       outcomes: Object.fromEntries(outcomes.map((o) => [`${o.status}/${o.outcome}`, o.n])),
+      reasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
       faults: faults.counts,
       partnerCalls: Object.fromEntries(Object.entries(bankStats ?? {}).filter(([k]) => k === 'bank' || k === 'fx')),
       fx: { quotes: fxDeals.length, executed: fxDeals.filter((q) => q.status === 'executed').length, reversed: fxDeals.filter((q) => q.status === 'reversed').length },
