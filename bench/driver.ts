@@ -10,6 +10,10 @@ export interface ThroughputRun {
   latencies: number[];
   /** Engine transactions one workflow needed (Statera only): start + one per activity result. */
   transactionsPerWorkflow?: number;
+  /** CPU-seconds of the benchmark, its worker processes and the PostgreSQL and Redis servers during the run (bench/cost.ts). */
+  cpuSeconds?: number;
+  /** PostgreSQL WAL written during the run. */
+  walBytes?: number;
 }
 
 export const workflowsPerSecond = (r: ThroughputRun) => (r.completed / r.wallMs) * 1000;
