@@ -21,6 +21,13 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits loses its rejection: in a worker that is an unhandled rejection
+    // (the process dies) or a write nobody waits for. Type-aware, so only on the server's code.
+    files: ['src/**/*.ts', 'machines/**/*.ts', 'chaos/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     // House rule 1: statechart files do no I/O and import only XState, the engine's definition API and their own types.
     files: ['machines/**/*.machine.ts'],
     rules: {
