@@ -21,7 +21,7 @@ export interface PlannedPayment {
   review?: 'approve' | 'decline';
   /** The bank settles its payout as failed. */
   payoutFails: boolean;
-  /** The customer cancels this long after the start was acknowledged. */
+  /** The customer cancels this long after the start was acknowledged: 0-4 s or 4-40 s. */
   cancelAfterMs?: number;
 }
 
@@ -45,7 +45,8 @@ export function planPayments(count: number, random: () => number): PlannedPaymen
       score,
       review: score === 55 ? (random() < 0.7 ? 'approve' : 'decline') : undefined,
       payoutFails: random() < 0.05,
-      cancelAfterMs: random() < 0.08 ? Math.floor(random() * 4000) : undefined,
+      // Half early (before the payout, mostly), half later (FX, the payout at the bank, or ended).
+      cancelAfterMs: random() < 0.08 ? (random() < 0.5 ? Math.floor(random() * 4000) : 4000 + Math.floor(random() * 36_000)) : undefined,
     };
   });
 }
