@@ -21,7 +21,20 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'statera', connectionTimeoutMillis: 5000 },
+    extra: {
+      max: poolSize,
+      application_name: 'statera',
+      connectionTimeoutMillis: 5000,
+      // A pooled connection whose backend is terminated while nobody is listening on it (between
+      // queries) emits 'error'; with no listener Node ends the process. The pool and TypeORM add
+      // and remove listeners as a connection is lent out and returned, and a ROLE=worker process
+      // still died of one under repeated pg_terminate_backend (test/fault/database-hiccup.test.ts,
+      // once in three CI runs). This listener stays for the connection's life; the dead connection
+      // itself is noticed by its next query, which fails as transient, and by the pool on release.
+      onConnect: (client: { on(event: 'error', listener: () => void): unknown }) => {
+        client.on('error', () => undefined);
+      },
+    },
   };
 }
 
