@@ -1,9 +1,9 @@
 import type { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import { ownId } from '../machines/payment-settlement/payment-settlement.activities';
 import { mapLimit } from '../src/demo/api';
 import type { LedgerTotals, SandboxClient } from '../src/sandbox/client';
 import { verifyChains } from '../src/audit/chain-verifier';
-import { createDataSource } from '../src/persistence/data-source';
 import type { Managed } from './cluster';
 import type { PlannedPayment } from './workload';
 
@@ -22,7 +22,8 @@ export type Violations = Record<Property, string[]>;
 
 export interface CheckInput {
   db: Client;
-  databaseUrl: string;
+  /** For the shipped chain verifier, which reads through TypeORM. */
+  dataSource: DataSource;
   partners: SandboxClient;
   payments: readonly PlannedPayment[];
   acknowledged: ReadonlySet<string>;
@@ -92,14 +93,8 @@ export async function checkInvariants(input: CheckInput): Promise<Violations> {
     }
   }
 
-  const ds = createDataSource(input.databaseUrl, 2);
-  await ds.initialize();
-  try {
-    const report = await verifyChains(ds);
-    if (!report.verified) v['every chain verifies'].push(`${report.instances} instances, ${report.records} records; first failure ${JSON.stringify(report.firstFailure)}`);
-  } finally {
-    await ds.destroy();
-  }
+  const report = await verifyChains(input.dataSource);
+  if (!report.verified) v['every chain verifies'].push(`${report.instances} instances, ${report.records} records; first failure ${JSON.stringify(report.firstFailure)}`);
 
   const [pending] = (
     await db.query(`SELECT

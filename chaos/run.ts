@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ownId } from '../machines/payment-settlement/payment-settlement.activities';
 import { StateraApi } from '../src/demo/api';
+import { createDataSource } from '../src/persistence/data-source';
 import { SandboxClient } from '../src/sandbox/client';
 import { sleep, startTopology, type Topology } from './cluster';
 import { FaultInjector } from './faults';
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
     const endedAt = Date.now();
     await workload.stop();
 
-    const input: CheckInput = { db, databaseUrl: t.pg.url, partners, payments, acknowledged: new Set(workload.stats.acknowledged.keys()), opened, processes: t.all };
+    const dataSource = createDataSource(t.pg.url, 2);
+    await dataSource.initialize();
+    const input: CheckInput = { db, dataSource, partners, payments, acknowledged: new Set(workload.stats.acknowledged.keys()), opened, processes: t.all };
     const violations = await checkInvariants(input);
 
     // Figures.
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
     passed = failed(violations).length === 0;
 
     if (passed && selfTest) passed = await runSelfTest(input, t);
+    await dataSource.destroy();
     await db.end();
   } catch (err) {
     say(`chaos: the run stopped: ${(err as Error).stack ?? err}`);
@@ -186,9 +190,8 @@ function report(v: Violations): void {
 async function runSelfTest(input: CheckInput, t: Topology): Promise<boolean> {
   say('  self-test: each property broken on purpose');
   const { db, partners, payments } = input;
-  const outcomeOf = async (id: string) => (await db.query(`SELECT output->>'outcome' AS o FROM workflow_instance WHERE id = $1`, [id])).rows[0]?.o;
-  const settled: typeof payments[number][] = [];
-  for (const p of payments) if ((await outcomeOf(p.workflowId)) === 'settled') settled.push(p);
+  const settledIds = new Set((await db.query<{ id: string }>(`SELECT id FROM workflow_instance WHERE output->>'outcome' = 'settled'`)).rows.map((r) => r.id));
+  const settled = payments.filter((p) => settledIds.has(p.workflowId));
   const eur = settled.filter((p) => p.creditorCurrency === 'EUR');
   const fx = settled.filter((p) => p.creditorCurrency !== 'EUR');
   if (eur.length < 4 || fx.length < 1) {

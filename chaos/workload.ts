@@ -191,7 +191,7 @@ export class Workload {
     }
   }
 
-  /** Waits for the planned cancels, then keeps the driver answering until `stop()`. */
+  /** Waits for the planned cancels; the driver keeps answering until `stop()`. */
   async settle(): Promise<void> {
     await Promise.all(this.pending);
   }
