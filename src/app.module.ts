@@ -87,6 +87,7 @@ export class AppModule {
                 lockDurationMs: config.LOCK_DURATION_MS,
                 stalledIntervalMs: config.STALLED_INTERVAL_MS,
                 concurrency: { activities: config.ACTIVITY_CONCURRENCY, timers: config.TIMER_CONCURRENCY, effects: 8, events: 8 },
+                eagerActivities: config.EAGER_ACTIVITIES,
               },
               log: observability.engineLog,
               telemetry: observability.telemetry,

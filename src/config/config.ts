@@ -57,6 +57,8 @@ const schema = z.object({
   LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  /** Activities a process runs itself right after the transaction that scheduled them, besides those from BullMQ; 0: every activity goes through BullMQ. */
+  EAGER_ACTIVITIES: z.coerce.number().int().min(0).default(16),
   /** Timer fires applied at once per worker process; they are applied in batches, so a burst of due timers is not queued one by one. */
   TIMER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /** Comma-separated module paths whose exported `definitions` are registered besides machines/. */

@@ -16,6 +16,8 @@ export interface ActivityInsert {
   input: string;
   idempotencyKey: string;
   childWorkflowId: string | null;
+  /** Leased to this process for this long (eager dispatch); absent: its job is on BullMQ. */
+  leaseMs?: number;
 }
 
 /** Collects a statement's parameters; each call returns the placeholder of the value it was given. */
@@ -24,7 +26,7 @@ function parameters(): { params: unknown[]; $: (value: unknown) => string } {
   return { params, $: (value) => `$${params.push(value)}` };
 }
 
-const ACTIVITY_COLUMNS = '(id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id)';
+const ACTIVITY_COLUMNS = '(id, workflow_id, child_id, kind, src, seq, input, status, idempotency_key, child_workflow_id, lease_until)';
 const OUTBOX_INSERT = 'INSERT INTO outbox (workflow_id, queue, op, job_id, payload, run_at) VALUES';
 
 function outboxTuple(e: OutboxEntry, $: (value: unknown) => string): string {
@@ -40,7 +42,8 @@ export async function insertOutbox(tx: Tx, entries: readonly OutboxEntry[]): Pro
 }
 
 function activityTuple(a: ActivityInsert, $: (value: unknown) => string): string {
-  return `(${[a.id, a.workflowId, a.childId, a.kind, a.src, a.seq, a.input].map($).join(', ')}, 'scheduled', ${$(a.idempotencyKey)}, ${$(a.childWorkflowId)})`;
+  const lease = a.leaseMs === undefined ? 'NULL' : `now() + make_interval(secs => ${$(a.leaseMs / 1000)}::float)`;
+  return `(${[a.id, a.workflowId, a.childId, a.kind, a.src, a.seq, a.input].map($).join(', ')}, 'scheduled', ${$(a.idempotencyKey)}, ${$(a.childWorkflowId)}, ${lease})`;
 }
 
 export async function insertActivities(tx: Tx, rows: readonly ActivityInsert[]): Promise<void> {

@@ -215,7 +215,7 @@ export class OperatorActions {
   private async rerunActivity(step: Step, job: ActivityJob): Promise<void> {
     const policy = resolveRetryPolicy(step.definition.activities?.[job.src]?.retry);
     const row = await step.tx.one<{ attempts: number; attempt_limit: number }>(
-      `UPDATE activity SET status = 'scheduled', attempt_limit = attempts + $2, last_error = last_error, updated_at = now()
+      `UPDATE activity SET status = 'scheduled', attempt_limit = attempts + $2, last_error = last_error, lease_until = NULL, updated_at = now()
         WHERE id = $1 AND status IN ('held', 'failed') RETURNING attempts, attempt_limit`,
       [job.invocationId, policy.maximumAttempts],
     );

@@ -187,7 +187,8 @@ export class OutboxRelay implements OutboxDispatcher {
       `SELECT a.id, a.workflow_id, a.child_id, a.src, a.input, a.attempts, a.attempt_limit, a.last_error, a.idempotency_key, a.updated_at::text AS k1, w.type, w.definition_version
          FROM activity a JOIN workflow_instance w ON w.id = a.workflow_id
         WHERE a.status = 'scheduled' AND a.kind = 'activity'
-          ${stale ? `AND a.updated_at < now() - make_interval(secs => $1::float / 1000)` : ''}
+          -- One leased to a process that runs it eagerly has no job: left alone until the lease lapses.
+          ${stale ? `AND CASE WHEN a.lease_until IS NULL THEN a.updated_at < now() - make_interval(secs => $1::float / 1000) ELSE a.lease_until < now() END` : 'AND (a.lease_until IS NULL OR a.lease_until < now())'}
           AND (a.updated_at, a.id) > ($K1::timestamptz, $K2::uuid)
         ORDER BY a.updated_at, a.id`,
       staleParam(this.options.staleActivityMs),
@@ -208,7 +209,8 @@ export class OutboxRelay implements OutboxDispatcher {
           ),
         );
         for (const x of spent) await this.options.spent?.(x.job, x.lastError);
-        if (stale) await query(this.db, `UPDATE activity SET updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
+        // A lapsed lease is over: the activity is BullMQ's from here.
+        await query(this.db, `UPDATE activity SET updated_at = now(), lease_until = NULL WHERE id = ANY($1::uuid[]) AND status = 'scheduled'`, [activities.map((a) => a.id)]);
       },
     );
     await this.pages<any>(

@@ -78,11 +78,13 @@ export class EngineRuntime {
     if (options.workers) {
       this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
         concurrency: { activities: 16, timers: 8, effects: 8, events: 8 },
+        eagerActivities: 16,
         lockDurationMs: 30_000,
         stalledIntervalMs: 15_000,
         ...options.worker,
         log,
-      });
+      }, this.queues);
+      this.engine.useEagerDispatch(this.workers);
     }
   }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
-import { resolveRetryPolicy, type WorkflowDefinition } from './definition';
+import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, type WorkflowDefinition } from './definition';
+import { EAGER_LEASE_MARGIN_MS } from './eager';
 import { DomainError } from './errors/domain.error';
 import { MachineError } from './errors/machine.error';
 import { describeKept, type KeptInput } from './incidents';
@@ -17,6 +18,7 @@ import {
   jobIds,
   removeEntry,
   timerEntry,
+  type ActivityJob,
   type ChildOutcome,
   type OutboxEntry,
 } from './jobs';
@@ -216,25 +218,15 @@ export class Step implements TaskHost {
     const childWorkflowId = target.kind === 'workflow' ? `${this.row.id}:${childId}:${n}` : null;
     const invocation: ActivityInsert = { id: invocationId, workflowId: this.row.id, childId, kind: target.kind, src, seq: n, input: JSON.stringify(input ?? null), idempotencyKey, childWorkflowId };
     if (target.kind === 'activity') {
-      // Written with the instance row at the end of the step, one round trip fewer.
-      this.pendingInvocations.push(invocation);
       const policy = resolveRetryPolicy(target.activity.retry);
-      this.ctx.outbox.push(
-        activityEntry(
-          {
-            workflowId: this.row.id,
-            invocationId,
-            type: this.definition.type,
-            version: this.definition.version,
-            src,
-            activityId: childId,
-            input,
-            idempotencyKey,
-            attemptsBefore: 0,
-          },
-          policy.maximumAttempts,
-        ),
-      );
+      const job: ActivityJob = { workflowId: this.row.id, invocationId, type: this.definition.type, version: this.definition.version, src, activityId: childId, input, idempotencyKey, attemptsBefore: 0 };
+      // Run here after the commit when this process has a free slot: the row, leased to it, is
+      // the durable record and no outbox row or BullMQ job is written (see eager.ts).
+      const eager = this.ctx.claimEager();
+      // Written with the instance row at the end of the step, one round trip fewer.
+      this.pendingInvocations.push(eager ? { ...invocation, leaseMs: (target.activity.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS) + EAGER_LEASE_MARGIN_MS } : invocation);
+      if (eager) this.ctx.addEager(job);
+      else this.ctx.outbox.push(activityEntry(job, policy.maximumAttempts));
       this.record({ kind: 'activity.scheduled', outcome: 'ok', idempotencyKey, data: { activityId: childId, src, invocationId, retry: policy } });
     } else {
       await insertActivities(this.tx, [invocation]);
@@ -265,6 +257,7 @@ export class Step implements TaskHost {
 
   private cancelInvocation(s: { id: string; kind: string; child_workflow_id: string | null; attempt_limit?: number | null }): void {
     if (s.kind === 'activity') {
+      this.ctx.dropEager(s.id);
       this.ctx.outbox.push(removeEntry(this.row.id, 'activities', jobIds.activity(s.id, s.attempt_limit)));
       this.record({ kind: 'activity.cancelled', outcome: 'ok', data: { invocationId: s.id } });
     } else {

@@ -28,6 +28,8 @@ export interface ActivityAttemptObservation {
   /** `retrying`: failed and BullMQ will try again; `failed`: failed for good (permanent or out of attempts). */
   outcome: 'completed' | 'retrying' | 'failed';
   durationMs: number;
+  /** `eager`: run by the process that scheduled it, right after the commit; `queue`: a BullMQ job. */
+  dispatch?: 'eager' | 'queue';
 }
 
 export interface TimerObservation {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { context, propagation } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
+import type { EagerDispatch } from './eager';
 import type { OutboxEntry } from './jobs';
 import { insertOutbox } from './instance-write';
 import { inSpan } from './spans';
@@ -16,6 +17,9 @@ export type WrittenOutbox = (OutboxEntry & { id: string })[];
  * what it did told to telemetry only once committed.
  */
 export class Transactions {
+  /** Set when this process runs activities: those a transaction leases to it start after its commit. */
+  eager?: EagerDispatch;
+
   constructor(
     private readonly db: DataSource,
     private readonly telemetry: EngineTelemetry,
@@ -25,15 +29,26 @@ export class Transactions {
     return inSpan('statera.transition', {}, async () => {
       const carrier: Record<string, string> = {};
       propagation.inject(context.active(), carrier);
-      const { result, ctx } = await inTransaction(this.db, async (tx) => {
-        const ctx = new TxContext(tx, carrier);
-        const result = await fn(ctx);
-        // Rows no step wrote with its instance (a transaction that only replays an earlier start writes none).
-        const rest = ctx.takeOutbox();
-        const ids = await insertOutbox(tx, rest);
-        ctx.written.push(...rest.map((e, i) => ({ ...e, id: ids[i] })));
-        return { result, ctx };
-      });
+      // A deadlock runs `fn` again in a new transaction: the attempt before gives its reservations back.
+      let attempt: TxContext | undefined;
+      let committed: { result: R; ctx: TxContext };
+      try {
+        committed = await inTransaction(this.db, async (tx) => {
+          attempt?.releaseEager();
+          const ctx = (attempt = new TxContext(tx, carrier, this.eager));
+          const result = await fn(ctx);
+          // Rows no step wrote with its instance (a transaction that only replays an earlier start writes none).
+          const rest = ctx.takeOutbox();
+          const ids = await insertOutbox(tx, rest);
+          ctx.written.push(...rest.map((e, i) => ({ ...e, id: ids[i] })));
+          return { result, ctx };
+        });
+      } catch (err) {
+        attempt?.releaseEager();
+        throw err;
+      }
+      const { result, ctx } = committed;
+      ctx.runEager();
       this.observe(ctx);
       return { result, outbox: ctx.written };
     });

@@ -1,5 +1,6 @@
 import type { WorkflowDefinition } from './definition';
-import type { OutboxEntry } from './jobs';
+import type { EagerDispatch } from './eager';
+import type { ActivityJob, OutboxEntry } from './jobs';
 import type { Tx } from './sql';
 import type { StepObservation } from './telemetry';
 
@@ -13,11 +14,43 @@ export class TxContext {
   /** Outbox rows already written, with their ids, in order. */
   readonly written: (OutboxEntry & { id: string })[] = [];
 
+  /** Activities this transaction leased to this process, run here once it commits. */
+  private readonly eagerJobs: ActivityJob[] = [];
+
   /** `trace`: the W3C trace context of the transaction, carried in every job it adds. */
   constructor(
     readonly tx: Tx,
     private trace: Record<string, string> = {},
+    private readonly eager?: EagerDispatch,
   ) {}
+
+  /** Reserves an eager slot for an activity scheduled in this transaction; false: it goes through BullMQ. */
+  claimEager(): boolean {
+    return this.eager?.claim() ?? false;
+  }
+
+  /** An activity leased to this process: run once committed. */
+  addEager(job: ActivityJob): void {
+    this.eagerJobs.push(this.trace.traceparent ? { ...job, trace: this.trace } : job);
+  }
+
+  /** An activity leased in this transaction and stopped in it again (a state left at once): it will not run. */
+  dropEager(invocationId: string): void {
+    const i = this.eagerJobs.findIndex((j) => j.invocationId === invocationId);
+    if (i < 0) return;
+    this.eagerJobs.splice(i, 1);
+    this.eager!.release();
+  }
+
+  /** After the commit: the leased activities start. */
+  runEager(): void {
+    for (const job of this.eagerJobs.splice(0)) this.eager!.run(job);
+  }
+
+  /** The transaction rolled back (or is tried again): its reservations are given back. */
+  releaseEager(): void {
+    for (let i = this.eagerJobs.splice(0).length; i > 0; i--) this.eager!.release();
+  }
 
   /** In a transaction that applies several workers' inputs, each instance's jobs continue its own input's trace. */
   useTrace(carrier: Record<string, string> | undefined): void {

@@ -3,13 +3,15 @@ import { performance } from 'node:perf_hooks';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from './definition';
+import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, retryDelayMs, type ActivityDefinition, type RetryPolicy } from './definition';
 import { ActivityTimeoutError } from './errors/activity-timeout.error';
 import { DomainError } from './errors/domain.error';
 import { NonRetryableError } from './errors/non-retryable.error';
 import type { EngineInput } from './engine-inputs';
 import { serializeError } from './instance';
-import type { ActivityJob, EffectJob, EventJob, TimerJob } from './jobs';
+import type { EagerDispatch } from './eager';
+import { activityEntry, type ActivityJob, type EffectJob, type EventJob, type TimerJob } from './jobs';
+import type { QueueSet } from './queues';
 import type { DefinitionRegistry } from './registry';
 import { InputBatcher } from './input-batcher';
 import { inSpan } from './spans';
@@ -18,6 +20,8 @@ import type { WorkflowEngine } from './workflow-engine';
 
 export interface WorkerOptions {
   concurrency: { activities: number; timers: number; effects: number; events: number };
+  /** Activities run at once by this process right after the transaction that scheduled them (eager dispatch); 0: all through BullMQ. */
+  eagerActivities: number;
   /** Activity results and timer fires applied together in one transaction, at most this many (1: one each). */
   maxBatch?: number;
   /** BullMQ lock on a running job; a killed worker's job is taken over after it lapses. */
@@ -39,8 +43,12 @@ function inJobSpan<T>(name: string, carrier: Record<string, string> | undefined,
 }
 
 /** BullMQ workers that run activities and effects and feed every result back through the engine. */
-export class EngineWorkers {
+export class EngineWorkers implements EagerDispatch {
   private readonly workers: Worker[] = [];
+  private running = false;
+  /** Eager slots reserved or running. */
+  private eagerBusy = 0;
+  private readonly eagerRuns = new Set<Promise<void>>();
   private readonly identity = `${hostname()}/${process.pid}`;
   private readonly inputs: InputBatcher;
 
@@ -50,6 +58,7 @@ export class EngineWorkers {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly options: WorkerOptions,
+    private readonly queues: QueueSet,
   ) {
     // Two transactions in flight keep both the database and this process busy; more would
     // only make the batches smaller.
@@ -57,6 +66,7 @@ export class EngineWorkers {
   }
 
   start(): void {
+    this.running = true;
     const common = {
       connection: this.connection,
       prefix: this.prefix,
@@ -97,9 +107,12 @@ export class EngineWorkers {
     );
   }
 
+  /** Stops taking work; eager activities running here finish and report first. */
   async close(): Promise<void> {
+    this.running = false;
     await Promise.all(this.workers.map((w) => w.close()));
     this.workers.length = 0;
+    await Promise.all([...this.eagerRuns]);
   }
 
   /**
@@ -169,8 +182,24 @@ export class EngineWorkers {
     const activity = this.registry.get(data.type, data.version).activities?.[data.src];
     if (!activity) throw new UnrecoverableError(`no activity ${data.src} in ${data.type}@${data.version}`);
     if (!(await this.wanted('activity', data.invocationId, job, token))) return;
+    const outcome = await this.attempt(data, activity, data.attemptsBefore + job.attemptsMade + 1, 'queue');
+    if (outcome.kind === 'reported') return;
+    if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.message);
+    // Rethrown so BullMQ schedules the retry with the policy's backoff.
+    if (outcome.stillWanted) throw outcome.error;
+  }
+
+  /**
+   * One attempt, its final outcome reported through the group commit; a failure that will be
+   * tried again is recorded (`retry`, with whether the invocation is still wanted).
+   */
+  private async attempt(
+    data: ActivityJob,
+    activity: ActivityDefinition,
+    attempt: number,
+    dispatch: 'queue' | 'eager',
+  ): Promise<{ kind: 'reported' } | { kind: 'failed'; message: string } | { kind: 'retry'; error: Error; retryInMs: number; stillWanted: boolean; limit: number }> {
     const policy = resolveRetryPolicy(activity.retry);
-    const attempt = data.attemptsBefore + job.attemptsMade + 1;
     const limit = data.attemptLimit ?? policy.maximumAttempts;
     const t0 = performance.now();
     const outcome = recordable(
@@ -179,23 +208,60 @@ export class EngineWorkers {
       ),
     );
     const observed = (result: 'completed' | 'retrying' | 'failed') =>
-      this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0 });
+      this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0, dispatch });
     if (outcome.ok) {
       observed('completed');
       await this.report({ kind: 'activity', job: data, result: { ok: true, output: outcome.value, worker: this.identity } });
-      return;
+      return { kind: 'reported' };
     }
     const error = serializeError(outcome.error);
     if (isPermanent(outcome.error, policy) || attempt >= limit) {
       observed('failed');
       await this.report({ kind: 'activity', job: data, result: { ok: false, error, attempts: attempt, worker: this.identity } });
-      throw new UnrecoverableError(error.message);
+      return { kind: 'failed', message: error.message };
     }
     observed('retrying');
-    const stillWanted = await reportTransient(() => this.engine.activityAttemptFailed(data, attempt, error, retryDelayMs(policy, attempt), this.identity));
-    if (!stillWanted) return;
-    // Rethrown so BullMQ schedules the retry with the policy's backoff.
-    throw outcome.error instanceof Error ? outcome.error : new Error(error.message);
+    const retryInMs = retryDelayMs(policy, attempt);
+    const stillWanted = await reportTransient(() => this.engine.activityAttemptFailed(data, attempt, error, retryInMs, this.identity));
+    return { kind: 'retry', error: outcome.error instanceof Error ? outcome.error : new Error(error.message), retryInMs, stillWanted, limit };
+  }
+
+  /** Reserves an eager slot (see eager.ts): only while the workers run, and while one is free. */
+  claim(): boolean {
+    if (!this.running || this.eagerBusy >= this.options.eagerActivities) return false;
+    this.eagerBusy++;
+    return true;
+  }
+
+  release(): void {
+    this.eagerBusy--;
+  }
+
+  /** Runs a leased activity here; a failure to be retried is handed to BullMQ with its backoff. */
+  run(job: ActivityJob): void {
+    const running = this.runEager(job)
+      .catch((err) =>
+        // The lease lapses and the sweeper sends the activity through BullMQ: at least once still.
+        this.options.log('eager activity left to its lease', { ...jobFields(job), error: (err as Error).message }),
+      )
+      .finally(() => {
+        this.eagerBusy--;
+        this.eagerRuns.delete(running);
+      });
+    this.eagerRuns.add(running);
+  }
+
+  private runEager(data: ActivityJob): Promise<void> {
+    const attributes = { 'statera.workflow_id': data.workflowId, 'statera.type': data.type, 'statera.activity': data.src, 'statera.attempt': data.attemptsBefore + 1, 'statera.dispatch': 'eager' };
+    return inJobSpan('statera.activity', data.trace, attributes, async () => {
+      const activity = this.registry.get(data.type, data.version).activities?.[data.src];
+      if (!activity) throw new Error(`no activity ${data.src} in ${data.type}@${data.version}`);
+      const outcome = await this.attempt(data, activity, data.attemptsBefore + 1, 'eager');
+      if (outcome.kind !== 'retry' || !outcome.stillWanted) return;
+      // The attempt's failure is recorded and the row's lease cleared: from here it is BullMQ's, like any retry.
+      const next = { ...activityEntry({ ...data, attemptsBefore: data.attemptsBefore + 1 }, outcome.limit), runAt: new Date(Date.now() + outcome.retryInMs) };
+      await withTimeout(this.queues.apply([next]), HANDOVER_TIMEOUT_MS, 'Redis did not take the retry');
+    });
   }
 
   /**
@@ -252,6 +318,18 @@ function jobFields(data: unknown): Record<string, unknown> {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How long handing a failed eager attempt's retry to BullMQ may take before it is left to the lease. */
+const HANDOVER_TIMEOUT_MS = 5000;
+
+async function withTimeout<T>(call: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Retries of a report before it is given up (about 6 s in all). */
 const REPORT_RETRIES = 6;

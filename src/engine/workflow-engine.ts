@@ -6,6 +6,7 @@ import type { EventObject } from 'xstate';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
+import type { EagerDispatch } from './eager';
 import { markRecorded } from './errors/recorded';
 import { SYSTEM, type Actor } from './history';
 import { toView, type InstanceRow, type WorkflowView } from './instance';
@@ -154,6 +155,11 @@ export class WorkflowEngine {
     this.transactions = new Transactions(db, this.telemetry);
   }
 
+  /** Lets transactions lease the activities they schedule to this process (see eager.ts); undefined turns it off. */
+  useEagerDispatch(eager: EagerDispatch | undefined): void {
+    this.transactions.eager = eager;
+  }
+
   async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
     const definition = this.registry.get(cmd.type, cmd.version);
     const input = parseInput(definition, cmd.input);
@@ -287,7 +293,8 @@ export class WorkflowEngine {
   async activityAttemptFailed(job: ActivityJob, attempt: number, error: unknown, retryInMs: number, worker: string): Promise<boolean> {
     const { open } = await this.withInstance(job.workflowId, { actor: `activity:${job.src}` }, async (step) => {
       const row = await step.tx.one(
-        `UPDATE activity SET attempts = GREATEST(attempts, $2), last_error = $3, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+        // An eager attempt's lease ends here: the retry is BullMQ's.
+        `UPDATE activity SET attempts = GREATEST(attempts, $2), last_error = $3, lease_until = NULL, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
         [job.invocationId, attempt, error],
       );
       if (row) {

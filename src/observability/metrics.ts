@@ -27,6 +27,7 @@ export class EngineMetrics implements EngineTelemetry {
   readonly transitionSeconds = this.histogram('statera_transition_duration_seconds', 'One instance\'s part of a transaction (lock, transition, snapshot, history, outbox), from its lock to the COMMIT', ['type'], TRANSITION_BUCKETS);
   readonly stateSeconds = this.histogram('statera_state_duration_seconds', 'Time spent in a state (dotted path), observed when the state is left', ['type', 'state'], STATE_BUCKETS);
   readonly activityAttempts = this.counter('statera_activity_attempts_total', 'Activity attempts run, whatever their outcome', ['type', 'activity']);
+  readonly eagerAttempts = this.counter('statera_activity_eager_attempts_total', 'Activity attempts run by the process that scheduled them, right after the commit (no BullMQ job)', ['type', 'activity']);
   readonly activityRetries = this.counter('statera_activity_retries_total', 'Activity attempts that failed and will be tried again', ['type', 'activity']);
   readonly activityFailures = this.counter('statera_activity_failures_total', 'Activities that failed for good (a permanent error, or out of attempts)', ['type', 'activity']);
   readonly activitySeconds = this.histogram('statera_activity_attempt_duration_seconds', 'Wall time of one activity attempt', ['type', 'activity'], ACTIVITY_BUCKETS);
@@ -52,6 +53,7 @@ export class EngineMetrics implements EngineTelemetry {
   activityAttempt(o: ActivityAttemptObservation): void {
     const labels = { type: o.type, activity: o.activity };
     this.activityAttempts.inc(labels);
+    if (o.dispatch === 'eager') this.eagerAttempts.inc(labels);
     this.activitySeconds.observe(labels, o.durationMs / 1000);
     if (o.outcome === 'retrying') this.activityRetries.inc(labels);
     if (o.outcome === 'failed') this.activityFailures.inc(labels);

@@ -42,3 +42,32 @@ export const crash = defineWorkflow({
     },
   },
 });
+
+const eagerCrashMachine = setup({
+  actors: {
+    prepare: fromPromise<unknown, Record<string, never>>(async () => undefined),
+    settle: fromPromise<unknown, Record<string, never>>(async () => undefined),
+  },
+}).createMachine({
+  id: 'crashEager',
+  initial: 'preparing',
+  states: {
+    // Run from BullMQ by a worker; the worker that applies its result runs `settle` eagerly.
+    preparing: { invoke: { id: 'prepare', src: 'prepare', input: {}, onDone: 'settling' } },
+    settling: { invoke: { id: 'settle', src: 'settle', input: {}, onDone: 'settled' } },
+    settled: { type: 'final' },
+  },
+});
+
+/** `test-crash` with a step before: the activity that hangs is one the worker process runs eagerly, under a lease. */
+export const crashEager = defineWorkflow({
+  type: 'test-crash-eager',
+  version: 1,
+  machine: eagerCrashMachine,
+  input: z.object({}),
+  exampleInput: {},
+  activities: {
+    prepare: { run: async () => ({ prepared: true }) },
+    settle: { ...crash.activities!.settle, startToCloseTimeoutMs: 3000 },
+  },
+});

@@ -3,7 +3,7 @@
 import { createDataSource } from '../../src/persistence/data-source';
 import { EngineRuntime } from '../../src/engine/runtime';
 import { allTestDefinitions } from './test-definitions';
-import { crash } from './crash-definitions';
+import { crash, crashEager } from './crash-definitions';
 
 async function main(): Promise<void> {
   const dataSource = createDataSource(process.env.DATABASE_URL!, 10);
@@ -12,10 +12,10 @@ async function main(): Promise<void> {
     dataSource,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: process.env.QUEUE_PREFIX!,
-    definitions: [...allTestDefinitions, crash],
+    definitions: [...allTestDefinitions, crash, crashEager],
     workers: true,
     sweepIntervalMs: 500,
-    worker: { lockDurationMs: Number(process.env.LOCK_DURATION_MS ?? 2000), stalledIntervalMs: 500 },
+    worker: { lockDurationMs: Number(process.env.LOCK_DURATION_MS ?? 2000), stalledIntervalMs: 500, ...(process.env.EAGER_ACTIVITIES ? { eagerActivities: Number(process.env.EAGER_ACTIVITIES) } : {}) },
   });
   await runtime.start();
   process.send?.('ready');
