@@ -14,6 +14,22 @@ export interface ThroughputRun {
   cpuSeconds?: number;
   /** PostgreSQL WAL written during the run. */
   walBytes?: number;
+  /** Checked after the run, outside its timing (Statera only). */
+  integrity?: Integrity;
+}
+
+/**
+ * What the history says of a run: workflows that completed more than once, and activity
+ * executions per idempotency key (every attempt that reported: a completion, a failure, a
+ * failed attempt to be retried, or a late result discarded). At least once allows
+ * duplicates; with nothing crashed there should be none.
+ */
+export interface Integrity {
+  workflows: number;
+  completedTwice: number;
+  keys: number;
+  executions: number;
+  keysRunTwice: number;
 }
 
 export const workflowsPerSecond = (r: ThroughputRun) => (r.completed / r.wallMs) * 1000;

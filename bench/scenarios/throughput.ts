@@ -2,7 +2,7 @@
 // BullMQ, alternating per repeat, next to the rate this PostgreSQL commits a transition.
 import type { BenchConfig, SystemName } from '../config';
 import { withCost } from '../cost';
-import { workflowsPerSecond, type ThroughputRun } from '../driver';
+import { workflowsPerSecond, type Integrity, type ThroughputRun } from '../driver';
 import { progress } from '../infra';
 import type { Section, TargetCheck } from '../section';
 import { fmt, median, percentile, ratio } from '../stats';
@@ -11,7 +11,7 @@ import { DbosSystem } from '../systems/dbos';
 import { PgLimit } from '../systems/pg-limit';
 import { StateraSystem } from '../systems/statera';
 
-type Runner = { runFiveStep(count: number, inFlight: number, tag: string): Promise<ThroughputRun>; close(): Promise<void> };
+type Runner = { runFiveStep(count: number, inFlight: number, tag: string): Promise<ThroughputRun>; checkIntegrity?(tag: string): Promise<Integrity>; close(): Promise<void> };
 
 export async function throughput(cfg: BenchConfig): Promise<Section> {
   const runners = new Map<SystemName, Runner>();
@@ -47,6 +47,8 @@ export async function throughput(cfg: BenchConfig): Promise<Section> {
         const measured = await withCost(() => runners.get(name)!.runFiveStep(cfg.workflows, cfg.inFlight, `r${r}-${name}`));
         const run: ThroughputRun = { ...measured.result, cpuSeconds: measured.cpuSeconds, walBytes: measured.walBytes };
         if (run.failed > 0) progress(`${name}: ${run.failed} workflows did not complete`);
+        run.integrity = await runners.get(name)!.checkIntegrity?.(`r${r}-${name}`);
+        if (run.integrity) progress(`  ${describeIntegrity(run.integrity)}`);
         runs.set(name, [...(runs.get(name) ?? []), run]);
         progress(`  ${fmt(workflowsPerSecond(run))} workflows/s, p99 ${fmt(percentile(run.latencies, 99))} ms, ${fmt(cpuPerThousand(run), 1)} CPU-s per 1,000, ${fmt(walPerWorkflow(run) / 1024, 1)} KB WAL per workflow`);
       }
@@ -56,6 +58,10 @@ export async function throughput(cfg: BenchConfig): Promise<Section> {
     await limit?.close().catch(() => undefined);
   }
   return report(cfg, runs, limits);
+}
+
+function describeIntegrity(i: Integrity): string {
+  return `${i.completedTwice} of ${i.workflows} workflows completed twice; ${i.executions} activity executions for ${i.keys} keys, ${i.keysRunTwice} keys run more than once`;
 }
 
 const cpuPerThousand = (r: ThroughputRun) => ((r.cpuSeconds ?? NaN) / r.completed) * 1000;
@@ -107,6 +113,17 @@ function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits
       measured: `${fmt(wal, 2)}× (${fmt(med('statera', walPerWorkflow) / 1024, 1)} vs ${fmt(med('dbos', walPerWorkflow) / 1024, 1)} KB)`,
       met: wal <= 1,
       comment: wal <= 1 ? undefined : `${fmt(wal, 1)}× DBOS's bytes`,
+    });
+  }
+  const checked = (runs.get('statera') ?? []).flatMap((r) => (r.integrity ? [r.integrity] : []));
+  if (checked.length > 0) {
+    const sum = (f: (i: Integrity) => number) => checked.reduce((a, i) => a + f(i), 0);
+    const total: Integrity = { workflows: sum((i) => i.workflows), completedTwice: sum((i) => i.completedTwice), keys: sum((i) => i.keys), executions: sum((i) => i.executions), keysRunTwice: sum((i) => i.keysRunTwice) };
+    targets.push({
+      target: 'no workflow completed twice; each activity ran once (nothing crashed), all repeats',
+      measured: describeIntegrity(total),
+      met: total.completedTwice === 0 && total.keysRunTwice === 0,
+      comment: total.completedTwice > 0 ? 'a workflow completed twice' : total.keysRunTwice > 0 ? `${total.executions - total.keys} duplicate executions with no crash` : undefined,
     });
   }
   if (runs.has('statera') && limits.length) {

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { EngineRuntime } from '../../src/engine/runtime';
 import { createDataSource, migrate } from '../../src/persistence/data-source';
 import { definitions, FIVE_STEP, TIMER } from '../definitions';
-import { runBounded, type ThroughputRun } from '../driver';
+import { runBounded, type Integrity, type ThroughputRun } from '../driver';
 import { createDatabase, databaseSizeBytes, deletePrefix, dropDatabase, newPrefix, REDIS_URL, sleep, trackCloser } from '../infra';
 import { startWorker, type WorkerProcess } from './worker-process';
 
@@ -81,6 +81,21 @@ export class StateraSystem {
       // `version` counts transitions after the start; the start is one more transaction.
       transactionsPerWorkflow: 1 + versions.reduce((a, b) => a + b, 0) / Math.max(1, versions.length),
     };
+  }
+
+  /** The run's history checked (see Integrity): one query, after the timed part. */
+  async checkIntegrity(tag: string): Promise<Integrity> {
+    const [row] = await this.dataSource.query(
+      `WITH ended AS (SELECT workflow_id, count(*) AS n FROM workflow_history WHERE workflow_id LIKE $1 AND kind = 'workflow.completed' GROUP BY workflow_id),
+            runs AS (SELECT idempotency_key, count(*) AS n FROM workflow_history
+                      WHERE workflow_id LIKE $1 AND kind IN ('activity.completed', 'activity.failed', 'activity.attempt.failed', 'activity.result.discarded')
+                      GROUP BY idempotency_key)
+       SELECT (SELECT count(*) FROM ended)::int AS workflows, (SELECT count(*) FROM ended WHERE n > 1)::int AS completed_twice,
+              (SELECT count(*) FROM runs)::int AS keys, (SELECT coalesce(sum(n), 0) FROM runs)::int AS executions,
+              (SELECT count(*) FROM runs WHERE n > 1)::int AS keys_run_twice`,
+      [`${tag}-%`],
+    );
+    return { workflows: row.workflows, completedTwice: row.completed_twice, keys: row.keys, executions: row.executions, keysRunTwice: row.keys_run_twice };
   }
 
   /** Lateness of each 1 s timer: when the engine applied it minus when it was due (ms). */
