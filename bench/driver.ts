@@ -61,3 +61,20 @@ export async function withProgress<T>(work: Promise<T>, everyMs: number, report:
     clearInterval(timer);
   }
 }
+
+/** Starts `task(i)` at `i × spacingMs` from now, whatever the others are doing, and waits for them all. */
+export async function runPaced(count: number, spacingMs: number, task: (i: number) => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = t0 + i * spacingMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    running.push(task(i));
+  }
+  await Promise.all(running);
+}
+
+/** `pacing`: one start every that many ms (runPaced); otherwise at most `inFlight` at once (runBounded). */
+export function runStarts(count: number, inFlight: number, pacingMs: number | undefined, task: (i: number) => Promise<void>): Promise<void> {
+  return pacingMs ? runPaced(count, pacingMs, task) : runBounded(count, inFlight, task);
+}

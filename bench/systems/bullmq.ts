@@ -3,7 +3,7 @@
 // in this process with the concurrency Statera's activity workers have by default.
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { runBounded, type ThroughputRun } from '../driver';
+import { runBounded, runStarts, type ThroughputRun } from '../driver';
 import { deletePrefix, newPrefix, REDIS_URL, trackCloser } from '../infra';
 
 interface ChainJob {
@@ -77,9 +77,9 @@ export class BullmqSystem {
     return { system: 'bullmq', completed: latencies.length, failed: count - latencies.length, wallMs: performance.now() - began, latencies };
   }
 
-  async runTimers(count: number, inFlight: number, tag: string): Promise<number[]> {
+  async runTimers(count: number, inFlight: number, tag: string, pacingMs?: number): Promise<number[]> {
     const lateness: Promise<number>[] = [];
-    await runBounded(count, inFlight, async (i) => {
+    await runStarts(count, inFlight, pacingMs, async (i) => {
       const chain = `${tag}-${i}`;
       lateness.push(this.settle(chain));
       await this.delayed.add('timer', { chain, step: 1, n: i, startedAt: Date.now() }, { ...KEEP, delay: 1000 });

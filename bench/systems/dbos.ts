@@ -3,7 +3,7 @@
 // is both its client and its worker. It needs no application database: the steps touch none.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Client } from 'pg';
-import { runBounded, type ThroughputRun } from '../driver';
+import { runBounded, runStarts, type ThroughputRun } from '../driver';
 import { createDatabase, dropDatabase, trackCloser } from '../infra';
 
 type StepOutput = { step: number; n: number; ok: true };
@@ -55,9 +55,9 @@ export class DbosSystem {
     return { system: 'dbos', completed: count - failed, failed, wallMs, latencies: rows.map((r) => Number(r.ms)) };
   }
 
-  async runTimers(count: number, inFlight: number, tag: string): Promise<number[]> {
+  async runTimers(count: number, inFlight: number, tag: string, pacingMs?: number): Promise<number[]> {
     const handles: Promise<number>[] = [];
-    await runBounded(count, inFlight, async (i) => {
+    await runStarts(count, inFlight, pacingMs, async (i) => {
       const handle = await DBOS.startWorkflow(timer, { workflowID: `${tag}-${i}` })(1000);
       handles.push(handle.getResult());
     });

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { EngineRuntime } from '../../src/engine/runtime';
 import { createDataSource, migrate } from '../../src/persistence/data-source';
 import { definitions, FIVE_STEP, TIMER } from '../definitions';
-import { runBounded, type Integrity, type ThroughputRun } from '../driver';
+import { runBounded, runStarts, type Integrity, type ThroughputRun } from '../driver';
 import { createDatabase, databaseSizeBytes, deletePrefix, dropDatabase, newPrefix, REDIS_URL, sleep, trackCloser } from '../infra';
 import { startWorker, type WorkerProcess } from './worker-process';
 
@@ -99,8 +99,8 @@ export class StateraSystem {
   }
 
   /** Lateness of each 1 s timer: when the engine applied it minus when it was due (ms). */
-  async runTimers(count: number, inFlight: number, tag: string): Promise<number[]> {
-    await runBounded(count, inFlight, (i) => this.start(TIMER, `${tag}-${i}`, {}));
+  async runTimers(count: number, inFlight: number, tag: string, pacingMs?: number): Promise<number[]> {
+    await runStarts(count, inFlight, pacingMs, (i) => this.start(TIMER, `${tag}-${i}`, {}));
     const deadline = Date.now() + 60_000 + count * 20;
     for (;;) {
       const [{ n }] = await this.dataSource.query(`SELECT count(*)::int AS n FROM workflow_instance WHERE id LIKE $1 AND status = ANY($2)`, [`${tag}-%`, ENDED]);
