@@ -83,6 +83,7 @@ export class AppModule {
               workers: config.ROLE !== 'api',
               idempotencyTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3600 * 1000,
               sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+              localTimerHorizonMs: config.LOCAL_TIMER_HORIZON_MS,
               worker: {
                 lockDurationMs: config.LOCK_DURATION_MS,
                 stalledIntervalMs: config.STALLED_INTERVAL_MS,

@@ -61,6 +61,8 @@ const schema = z.object({
   EAGER_ACTIVITIES: z.coerce.number().int().min(0).default(16),
   /** Timer fires applied at once per worker process; they are applied in batches, so a burst of due timers is not queued one by one. */
   TIMER_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  /** Timers due within this long are held by the process that set them and fired from memory on time; their BullMQ job stays as the backstop. 0: BullMQ only. */
+  LOCAL_TIMER_HORIZON_MS: z.coerce.number().int().min(0).default(60_000),
   /** Comma-separated module paths whose exported `definitions` are registered besides machines/. */
   EXTRA_DEFINITIONS: z.string().default(''),
   SWAGGER: bool.default(true),

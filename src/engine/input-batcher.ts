@@ -10,9 +10,11 @@ export interface BatchTarget {
 
 interface Waiting {
   input: EngineInput;
+  /** Not applied when still waiting at this time (ms since the epoch): someone else has it by then. */
+  expiresAt?: number;
   /** The submitter's trace: an input applied on its own continues it. */
   trace: Context;
-  resolve: () => void;
+  resolve: (applied: boolean) => void;
   reject: (err: unknown) => void;
 }
 
@@ -32,9 +34,10 @@ export class InputBatcher {
     private readonly options: { maxBatch: number; inFlight: number },
   ) {}
 
-  submit(input: EngineInput): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ input, trace: context.active(), resolve, reject });
+  /** Resolves true once committed; false when it waited past `expiresAt` and was left (not applied). */
+  submit(input: EngineInput, expiresAt?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.waiting.push({ input, expiresAt, trace: context.active(), resolve, reject });
       // The drain outlives this caller and serves others: it must not run in the caller's trace.
       if (this.running < this.options.inFlight) context.with(ROOT_CONTEXT, () => void this.drain());
     });
@@ -49,17 +52,20 @@ export class InputBatcher {
     }
   }
 
-  private async run(batch: Waiting[]): Promise<void> {
+  private async run(taken: Waiting[]): Promise<void> {
+    const now = Date.now();
+    const batch = taken.filter((w) => w.expiresAt === undefined || w.expiresAt > now || (w.resolve(false), false));
+    if (batch.length === 0) return;
     if (batch.length > 1) {
       try {
         await this.target.applyTogether(batch.map((w) => w.input));
-        for (const w of batch) w.resolve();
+        for (const w of batch) w.resolve(true);
         return;
       } catch {
         // Nothing of the batch was committed: each goes again on its own, so one input the
         // engine cannot apply fails its own workflow and holds up no other.
       }
     }
-    await Promise.all(batch.map((w) => context.with(w.trace, () => this.target.applyInput(w.input)).then(w.resolve, w.reject)));
+    await Promise.all(batch.map((w) => context.with(w.trace, () => this.target.applyInput(w.input)).then(() => w.resolve(true), w.reject)));
   }
 }

@@ -28,6 +28,8 @@ export interface TimerJob {
   timerId: string;
   /** Due time (ms since the epoch); absent on jobs re-sent from the table by the sweeper. */
   dueAt?: number;
+  /** The timer is also held in memory by the process that set it: this job is its backstop (local-timers.ts). */
+  backstop?: true;
   trace?: Record<string, string>;
 }
 

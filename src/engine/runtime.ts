@@ -5,6 +5,8 @@ import { OutboxRelay, type RelayOptions } from './outbox-relay';
 import { QueueSet } from './queues';
 import { DefinitionRegistry } from './registry';
 import { EngineWorkers, type WorkerOptions } from './workers';
+import { InputBatcher } from './input-batcher';
+import { LocalTimers } from './local-timers';
 import type { EngineTelemetry } from './telemetry';
 import { WorkflowEngine } from './workflow-engine';
 import { OperatorActions } from './operator-actions';
@@ -20,6 +22,12 @@ export interface RuntimeOptions {
   sweepIntervalMs?: number;
   relay?: Partial<Omit<RelayOptions, 'log'>>;
   worker?: Partial<Omit<WorkerOptions, 'log'>>;
+  /** Activity results and timer fires applied together in one transaction, at most this many (1: one each). */
+  maxBatch?: number;
+  /** Timers due within this long are also held in the process that set them and fired from memory (0: BullMQ only). */
+  localTimerHorizonMs?: number;
+  /** At most this many timers held in memory per process. */
+  maxLocalTimers?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** Told of every committed step, activity attempt and fired timer (metrics). */
   telemetry?: EngineTelemetry;
@@ -35,6 +43,9 @@ export class EngineRuntime {
   readonly operations: OperatorActions;
   private readonly redis: Redis;
   private workers?: EngineWorkers;
+  /** Timers this process set and fires from memory; their BullMQ jobs are the backstop. */
+  readonly localTimers: LocalTimers;
+  private readonly inputs: InputBatcher;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
   private stopped = false;
@@ -75,6 +86,15 @@ export class EngineRuntime {
       log,
     });
     this.operations = new OperatorActions(options.dataSource, this.engine);
+    // Two transactions in flight keep both the database and this process busy; more would
+    // only make the batches smaller.
+    this.inputs = new InputBatcher(this.engine, { maxBatch: options.maxBatch ?? 32, inFlight: 2 });
+    this.localTimers = new LocalTimers(
+      (job, expiresAt) => this.inputs.submit({ kind: 'timer', job }, expiresAt),
+      (jobId) => this.queues.queues.timers.remove(jobId),
+      { horizonMs: options.localTimerHorizonMs ?? 60_000, maxHeld: options.maxLocalTimers ?? 10_000, log },
+    );
+    this.engine.useLocalTimers(this.localTimers);
     if (options.workers) {
       this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
         concurrency: { activities: 16, timers: 8, effects: 8, events: 8 },
@@ -83,12 +103,13 @@ export class EngineRuntime {
         stalledIntervalMs: 15_000,
         ...options.worker,
         log,
-      }, this.queues);
+      }, this.queues, this.inputs);
       this.engine.useEagerDispatch(this.workers);
     }
   }
 
   async start(): Promise<void> {
+    this.localTimers.start();
     if (!this.workers) return;
     // Sweep once before taking work, so a Redis that lost data is refilled at boot.
     await this.relay.sweep();
@@ -113,6 +134,7 @@ export class EngineRuntime {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.localTimers.stop();
     clearTimeout(this.sweepTimer);
     await this.sweeping;
     await this.workers?.close();

@@ -4,6 +4,7 @@ import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { toEngineEffects, type EngineEffect } from './action-adapter';
 import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, type WorkflowDefinition } from './definition';
 import { EAGER_LEASE_MARGIN_MS } from './eager';
+import { BACKSTOP_MS } from './local-timers';
 import { DomainError } from './errors/domain.error';
 import { MachineError } from './errors/machine.error';
 import { describeKept, type KeptInput } from './incidents';
@@ -181,7 +182,11 @@ export class Step implements TaskHost {
       JSON.stringify(event),
       dueAt,
     ]);
-    this.ctx.outbox.push(timerEntry({ workflowId: this.row.id, timerId, dueAt: dueAt.getTime() }, dueAt));
+    const job = { workflowId: this.row.id, timerId, dueAt: dueAt.getTime() };
+    // Held here and fired from memory when this process has room; the BullMQ job is then the backstop, a little later.
+    const held = this.ctx.reserveTimer(delayMs);
+    if (held) this.ctx.addLocalTimer(job);
+    this.ctx.outbox.push(held ? timerEntry({ ...job, backstop: true }, new Date(dueAt.getTime() + BACKSTOP_MS)) : timerEntry(job, dueAt));
   }
 
   /** Opens the tasks of states just entered and closes those of states just left (see step-tasks.ts). */

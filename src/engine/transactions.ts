@@ -3,6 +3,7 @@ import { context, propagation } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import type { EagerDispatch } from './eager';
 import type { OutboxEntry } from './jobs';
+import type { TimerHold } from './local-timers';
 import { insertOutbox } from './instance-write';
 import { inSpan } from './spans';
 import { inTransaction } from './sql';
@@ -19,6 +20,8 @@ export type WrittenOutbox = (OutboxEntry & { id: string })[];
 export class Transactions {
   /** Set when this process runs activities: those a transaction leases to it start after its commit. */
   eager?: EagerDispatch;
+  /** Set when this process holds the timers its transactions set and fires them from memory. */
+  timers?: TimerHold;
 
   constructor(
     private readonly db: DataSource,
@@ -34,8 +37,8 @@ export class Transactions {
       let committed: { result: R; ctx: TxContext };
       try {
         committed = await inTransaction(this.db, async (tx) => {
-          attempt?.releaseEager();
-          const ctx = (attempt = new TxContext(tx, carrier, this.eager));
+          attempt?.releaseLocal();
+          const ctx = (attempt = new TxContext(tx, carrier, this.eager, this.timers));
           const result = await fn(ctx);
           // Rows no step wrote with its instance (a transaction that only replays an earlier start writes none).
           const rest = ctx.takeOutbox();
@@ -44,11 +47,11 @@ export class Transactions {
           return { result, ctx };
         });
       } catch (err) {
-        attempt?.releaseEager();
+        attempt?.releaseLocal();
         throw err;
       }
       const { result, ctx } = committed;
-      ctx.runEager();
+      ctx.runLocal();
       this.observe(ctx);
       return { result, outbox: ctx.written };
     });

@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from './definition';
 import type { EagerDispatch } from './eager';
-import type { ActivityJob, OutboxEntry } from './jobs';
+import type { ActivityJob, OutboxEntry, TimerJob } from './jobs';
+import type { TimerHold } from './local-timers';
 import type { Tx } from './sql';
 import type { StepObservation } from './telemetry';
 
@@ -16,13 +17,25 @@ export class TxContext {
 
   /** Activities this transaction leased to this process, run here once it commits. */
   private readonly eagerJobs: ActivityJob[] = [];
+  /** Timers this transaction set that this process holds and fires from memory once it commits. */
+  private readonly localTimers: (TimerJob & { dueAt: number })[] = [];
 
   /** `trace`: the W3C trace context of the transaction, carried in every job it adds. */
   constructor(
     readonly tx: Tx,
     private trace: Record<string, string> = {},
     private readonly eager?: EagerDispatch,
+    private readonly timers?: TimerHold,
   ) {}
+
+  /** Reserves a place for a timer set in this transaction to be fired from memory (local-timers.ts). */
+  reserveTimer(delayMs: number): boolean {
+    return this.timers?.reserve(delayMs) ?? false;
+  }
+
+  addLocalTimer(job: TimerJob & { dueAt: number }): void {
+    this.localTimers.push(job);
+  }
 
   /** Reserves an eager slot for an activity scheduled in this transaction; false: it goes through BullMQ. */
   claimEager(): boolean {
@@ -42,14 +55,18 @@ export class TxContext {
     this.eager!.release();
   }
 
-  /** After the commit: the leased activities start. */
-  runEager(): void {
+  /** After the commit: the leased activities start, the timers set are held, those cancelled dropped. */
+  runLocal(): void {
     for (const job of this.eagerJobs.splice(0)) this.eager!.run(job);
+    if (!this.timers) return;
+    for (const job of this.localTimers.splice(0)) this.timers.hold(job);
+    for (const e of this.written) if (e.op === 'remove' && e.queue === 'timers') this.timers.cancel(e.jobId.replace(/^t-/, ''));
   }
 
   /** The transaction rolled back (or is tried again): its reservations are given back. */
-  releaseEager(): void {
+  releaseLocal(): void {
     for (let i = this.eagerJobs.splice(0).length; i > 0; i--) this.eager!.release();
+    for (let i = this.localTimers.splice(0).length; i > 0; i--) this.timers!.release();
   }
 
   /** In a transaction that applies several workers' inputs, each instance's jobs continue its own input's trace. */

@@ -13,7 +13,7 @@ import type { EagerDispatch } from './eager';
 import { activityEntry, type ActivityJob, type EffectJob, type EventJob, type TimerJob } from './jobs';
 import type { QueueSet } from './queues';
 import type { DefinitionRegistry } from './registry';
-import { InputBatcher } from './input-batcher';
+import type { InputBatcher } from './input-batcher';
 import { inSpan } from './spans';
 import { isTransient } from './sql';
 import type { WorkflowEngine } from './workflow-engine';
@@ -22,8 +22,6 @@ export interface WorkerOptions {
   concurrency: { activities: number; timers: number; effects: number; events: number };
   /** Activities run at once by this process right after the transaction that scheduled them (eager dispatch); 0: all through BullMQ. */
   eagerActivities: number;
-  /** Activity results and timer fires applied together in one transaction, at most this many (1: one each). */
-  maxBatch?: number;
   /** BullMQ lock on a running job; a killed worker's job is taken over after it lapses. */
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -50,7 +48,6 @@ export class EngineWorkers implements EagerDispatch {
   private eagerBusy = 0;
   private readonly eagerRuns = new Set<Promise<void>>();
   private readonly identity = `${hostname()}/${process.pid}`;
-  private readonly inputs: InputBatcher;
 
   constructor(
     private readonly engine: WorkflowEngine,
@@ -59,11 +56,9 @@ export class EngineWorkers implements EagerDispatch {
     private readonly prefix: string,
     private readonly options: WorkerOptions,
     private readonly queues: QueueSet,
-  ) {
-    // Two transactions in flight keep both the database and this process busy; more would
-    // only make the batches smaller.
-    this.inputs = new InputBatcher(engine, { maxBatch: options.maxBatch ?? 32, inFlight: 2 });
-  }
+    /** The process's group commit, shared with the timers it fires from memory. */
+    private readonly inputs: InputBatcher,
+  ) {}
 
   start(): void {
     this.running = true;
@@ -154,6 +149,8 @@ export class EngineWorkers implements EagerDispatch {
   private async fireTimer(data: TimerJob): Promise<void> {
     const early = (data.dueAt ?? 0) - Date.now();
     if (early > 0 && early <= EARLY_HANDOVER_MS) await new Promise((resolve) => setTimeout(resolve, early));
+    // The backstop of a timer fired from memory: usually fired already, which one read by key says without a transaction.
+    if (data.backstop && (await this.engine.timerFiredAlready(data.timerId))) return;
     await this.inputs.submit({ kind: 'timer', job: data });
   }
 
@@ -273,7 +270,8 @@ export class EngineWorkers implements EagerDispatch {
   private async report(input: EngineInput): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        return await this.inputs.submit(input);
+        await this.inputs.submit(input);
+        return;
       } catch (err) {
         if (i < REPORT_RETRIES) {
           await new Promise((r) => setTimeout(r, 100 * 2 ** i));

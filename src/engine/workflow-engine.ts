@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
 import { DomainError } from './errors/domain.error';
 import type { EagerDispatch } from './eager';
+import type { TimerHold } from './local-timers';
 import { markRecorded } from './errors/recorded';
 import { SYSTEM, type Actor } from './history';
 import { toView, type InstanceRow, type WorkflowView } from './instance';
@@ -158,6 +159,11 @@ export class WorkflowEngine {
   /** Lets transactions lease the activities they schedule to this process (see eager.ts); undefined turns it off. */
   useEagerDispatch(eager: EagerDispatch | undefined): void {
     this.transactions.eager = eager;
+  }
+
+  /** Lets transactions hand the timers they set to this process, to fire from memory (see local-timers.ts). */
+  useLocalTimers(timers: TimerHold | undefined): void {
+    this.transactions.timers = timers;
   }
 
   async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
@@ -328,6 +334,12 @@ export class WorkflowEngine {
   /** Raises an outstanding activity's attempt count (never lowers it). */
   async countAttempts(invocationId: string, attempts: number): Promise<void> {
     await query(this.db, `UPDATE activity SET attempts = GREATEST(attempts, $2) WHERE id = $1 AND status = 'scheduled'`, [invocationId, attempts]);
+  }
+
+  /** Whether a timer has fired (the backstop job of a timer fired from memory then has nothing to do). */
+  async timerFiredAlready(timerId: string): Promise<boolean> {
+    const [row] = await query<{ status: string }>(this.db, `SELECT status FROM timer WHERE id = $1`, [timerId]);
+    return row?.status === 'fired';
   }
 
   /**
