@@ -9,6 +9,20 @@ const impure = [
   { selector: "MemberExpression[object.name='process']", message: 'Statecharts are pure: configuration comes through the definition.' },
 ];
 
+const notTheApplication = { regex: '^(@nestjs/|express$|(\\.\\./)+(api|tasks|audit|diagrams|observability|operations|auth|bootstrap|console|demo|sandbox|config)/|.*machines)', message: 'engine/ must not depend on the processes, HTTP or NestJS.' };
+
+/** The engine's folders and the folders each may import (see the README's "Layout"). */
+const ENGINE_LAYERS = {
+  errors: [],
+  decider: ['errors'],
+  definition: ['decider', 'errors'],
+  telemetry: ['decider'],
+  store: ['decider', 'definition', 'telemetry', 'errors'],
+  loop: ['decider', 'definition', 'store', 'telemetry', 'errors'],
+  dispatch: ['definition', 'loop', 'store', 'telemetry', 'errors'],
+  workers: ['definition', 'dispatch', 'loop', 'store', 'telemetry', 'errors'],
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -46,8 +60,22 @@ export default tseslint.config(
   {
     // The engine knows XState, PostgreSQL and BullMQ; never the processes, HTTP or NestJS.
     files: ['src/engine/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(@nestjs/|express$|\\.\\./(api|tasks|audit|diagrams|observability)/|.*machines)', message: 'engine/ must not depend on the processes, HTTP or NestJS.' }] }],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: [notTheApplication] }] },
   },
+  // Each folder of the engine imports only the folders below it (README, "Layout"); runtime.ts
+  // and index.ts at its root put them together and are imported by none of them.
+  ...Object.entries(ENGINE_LAYERS).map(([folder, allowed]) => ({
+    files: [`src/engine/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            notTheApplication,
+            { regex: `^\\.\\./(?!(?:${allowed.join('|') || '$^'})/)`, message: `engine/${folder}/ may import only ${allowed.length ? allowed.map((a) => `engine/${a}/`).join(', ') : 'nothing else of the engine'}.` },
+          ],
+        },
+      ],
+    },
+  })),
 );

@@ -6,7 +6,7 @@
 //   node -r @swc-node/register bench/statements.ts [workflows]
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { EngineRuntime } from '../src/engine/runtime';
-import { query } from '../src/engine/sql';
+import { query } from '../src/engine/store/sql';
 import { createDataSource, migrate } from '../src/persistence/data-source';
 import { definitions, FIVE_STEP } from './definitions';
 import { runBounded } from './driver';

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import type { DefinitionRegistry } from '../engine/registry';
+import type { DefinitionRegistry } from '../engine/definition/registry';
 import { describeDefinition } from './definitions.presenter';
 import { REGISTRY } from './tokens';
 import { parseOrThrow } from './validation';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resolveRetryPolicy, DEFAULT_START_TO_CLOSE_TIMEOUT_MS, DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../engine/definition';
-import { machineStates } from '../engine/machine-states';
-import type { DefinitionRegistry } from '../engine/registry';
+import { resolveRetryPolicy, DEFAULT_START_TO_CLOSE_TIMEOUT_MS, DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../engine/definition/definition';
+import { machineStates } from '../engine/decider/machine-states';
+import type { DefinitionRegistry } from '../engine/definition/registry';
 
 export interface DefinitionDescription {
   type: string;

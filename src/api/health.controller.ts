@@ -3,7 +3,7 @@ import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } fr
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { DefinitionCoverage } from '../engine/definition-coverage';
+import { DefinitionCoverage } from '../engine/dispatch/definition-coverage';
 import { Observability } from '../observability/observability';
 
 /** Each dependency must answer within this, or the process is reported not ready. */

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, type DomainErrorCode } from '../engine/errors/domain.error';
-import { isTransient } from '../engine/sql';
+import { isTransient } from '../engine/store/sql';
 
 export const PROBLEM_BASE = 'https://statera.dev/problems/';
 

@@ -5,8 +5,8 @@ import { requestKeyPrefix, requestPrincipal } from '../auth/request-principal';
 import { scopeOf, tenantScope } from '../auth/tenant-scope';
 import type { SecurityEventInput, SecurityEventLog } from '../audit/security-events';
 import { isRecorded } from '../engine/errors/recorded';
-import { query } from '../engine/sql';
-import type { WorkflowEngine } from '../engine/workflow-engine';
+import { query } from '../engine/store/sql';
+import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 
 /** The actions on one workflow or task (the API's own routes): only a refusal of one of these goes into a history. */
 // Express routes without regard to case or a trailing slash: so do these.

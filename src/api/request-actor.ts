@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { actorId, type Principal } from '../auth/principal';
 import { requestPrincipal } from '../auth/request-principal';
 import { DomainError } from '../engine/errors/domain.error';
-import type { Actor } from '../engine/history';
+import type { Actor } from '../engine/store/history';
 
 /** The caller the auth guard resolved; a handler behind the guard always has one. */
 export function principalOf(req: Request): Principal {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../engine/errors/domain.error';
-import { INCIDENT_KINDS } from '../engine/incidents';
-import { WORKFLOW_STATUSES, type WorkflowStatus } from '../engine/snapshot';
+import { INCIDENT_KINDS } from '../engine/loop/incidents';
+import { WORKFLOW_STATUSES, type WorkflowStatus } from '../engine/decider/snapshot';
 
 /** Parses with zod; failures become a 400 listing each field at fault. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, Ap
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
-import type { WorkflowEngine } from '../engine/workflow-engine';
+import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope, principalOf } from './request-actor';
 import { isAdmin } from '../auth/principal';
@@ -13,7 +13,7 @@ import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optio
 import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
-import { WORKFLOW_STATUSES } from '../engine/snapshot';
+import { WORKFLOW_STATUSES } from '../engine/decider/snapshot';
 
 
 @ApiTags('workflows')

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
-import { publicId } from '../engine/tenancy';
+import { publicId } from '../engine/store/tenancy';
 import { instanceIdSchema, parseOrThrow, queryTimestamp } from '../api/validation';
 import { verifyChains } from './chain-verifier';
 import { SecurityEventLog } from './security-events';

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../engine/errors/domain.error';
-import { GENESIS_HASH, hashRecord, recordFromRow } from '../engine/history';
-import { query } from '../engine/sql';
-import { publicId } from '../engine/tenancy';
+import { GENESIS_HASH, hashRecord, recordFromRow } from '../engine/store/history';
+import { query } from '../engine/store/sql';
+import { publicId } from '../engine/store/tenancy';
 
 export type ChainFailureReason = 'hash mismatch' | 'broken link' | 'sequence gap' | 'head mismatch';
 

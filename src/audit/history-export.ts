@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { recordFromRow, type HashedRecord } from '../engine/history';
-import { query } from '../engine/sql';
+import { recordFromRow, type HashedRecord } from '../engine/store/history';
+import { query } from '../engine/store/sql';
 
 export type ExportFormat = 'jsonl' | 'csv';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { DataSource } from 'typeorm';
-import { GENESIS_HASH } from '../engine/history';
-import { inTransaction, query } from '../engine/sql';
+import { GENESIS_HASH } from '../engine/store/history';
+import { inTransaction, query } from '../engine/store/sql';
 
 /** Serialises appends to the one chain of the log. */
 const APPEND_LOCK = 7265823;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { DomainError, type FieldError } from '../engine/errors/domain.error';
-import { inTransaction, query, type Tx } from '../engine/sql';
+import { inTransaction, query, type Tx } from '../engine/store/sql';
 import { ROLES, type Principal, type Role } from './principal';
 
 /** `stk_` and 43 base64url characters: 256 random bits. */

@@ -1,7 +1,7 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { DomainError } from '../engine/errors/domain.error';
-import { storedId } from '../engine/tenancy';
+import { storedId } from '../engine/store/tenancy';
 import { isPlatformAdmin, type Principal } from './principal';
 import { requestPrincipal } from './request-principal';
 

@@ -13,13 +13,13 @@ import type { RateLimiter } from '../auth/rate-limiter';
 import { RATE_LIMITER } from '../auth/rate-limiter.provider';
 import { RefusalRecorder } from '../api/refusal-recorder';
 import type { AppConfig } from '../config/config';
-import type { WorkflowDefinition } from '../engine/definition';
+import type { WorkflowDefinition } from '../engine/definition/definition';
 import { accessLogMiddleware, requestIdMiddleware } from '../observability/http-logging';
 import { levelFromNest, loggersFor } from '../observability/loggers';
 import { PinoNestLogger } from '../observability/nest-logger';
 import { Observability } from '../observability/observability';
 import type { WorkerReadiness } from '../observability/worker-http';
-import { DefinitionCoverage } from '../engine/definition-coverage';
+import { DefinitionCoverage } from '../engine/dispatch/definition-coverage';
 import { DataSource } from 'typeorm';
 import { httpServerSpans, isTracingActive } from '../observability/tracing';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { WorkflowDefinition } from '../engine/definition';
+import type { WorkflowDefinition } from '../engine/definition/definition';
 import { SandboxClient } from '../sandbox/client';
 import { createDefinitions, PROCESS_TYPES, type ProcessConfigs } from '../../machines';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/config';
-import { isTransient } from '../engine/sql';
+import { isTransient } from '../engine/store/sql';
 import { createDataSource, ensureDatabase, migrate } from '../persistence/data-source';
 
 /** A failure the operator can fix, told in one line. */

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { query } from '../engine/sql';
+import { query } from '../engine/store/sql';
 
 export const THROUGHPUT_MINUTES = 60;
 

@@ -5,7 +5,7 @@ import { scopeOf } from '../auth/tenant-scope';
 import { z } from 'zod';
 import { QUERIES, REGISTRY } from '../api/tokens';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
-import type { DefinitionRegistry } from '../engine/registry';
+import type { DefinitionRegistry } from '../engine/definition/registry';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { complianceReport } from './report';
 import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './render';

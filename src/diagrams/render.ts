@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../engine/definition';
+import type { WorkflowDefinition } from '../engine/definition/definition';
 import { toDot } from './dot';
 import { toMermaid } from './mermaid';
 import { buildStatechartModel, markInstance, type HistoryStep } from './statechart-model';

@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../engine/definition';
+import type { WorkflowDefinition } from '../engine/definition/definition';
 import { pathsToFinalStates } from './paths';
 import { renderDiagram } from './render';
 import { buildStatechartModel, describeInvoke, describeTask, type StatechartModel } from './statechart-model';

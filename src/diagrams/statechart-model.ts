@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
-import { resolveRetryPolicy, type RetryPolicy, type WorkflowDefinition } from '../engine/definition';
-import { taskOf } from '../engine/human-task';
+import { resolveRetryPolicy, type RetryPolicy, type WorkflowDefinition } from '../engine/definition/definition';
+import { taskOf } from '../engine/definition/human-task';
 
 export type NodeType = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
 

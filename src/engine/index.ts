@@ -12,8 +12,8 @@ export {
   type EffectDefinition,
   type RetryPolicy,
   type WorkflowDefinition,
-} from './definition';
+} from './definition/definition';
 export { NonRetryableError } from './errors/non-retryable.error';
 export { ActivityTimeoutError } from './errors/activity-timeout.error';
-export { humanTask, type HumanTaskSpec } from './human-task';
-export { currencyCode } from './money';
+export { humanTask, type HumanTaskSpec } from './definition/human-task';
+export { currencyCode } from './definition/money';

@@ -1,15 +1,15 @@
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { WorkflowDefinition } from './definition';
-import { OutboxRelay, type RelayOptions } from './outbox-relay';
-import { QueueSet } from './queues';
-import { DefinitionRegistry } from './registry';
-import { EngineWorkers, type WorkerOptions } from './workers';
-import { InputBatcher } from './input-batcher';
-import { LocalTimers } from './local-timers';
-import type { EngineTelemetry } from './telemetry';
-import { WorkflowEngine } from './workflow-engine';
-import { OperatorActions } from './operator-actions';
+import type { WorkflowDefinition } from './definition/definition';
+import { OutboxRelay, type RelayOptions } from './dispatch/outbox-relay';
+import { QueueSet } from './dispatch/queues';
+import { DefinitionRegistry } from './definition/registry';
+import { EngineWorkers, type WorkerOptions } from './workers/workers';
+import { InputBatcher } from './workers/input-batcher';
+import { LocalTimers } from './workers/local-timers';
+import type { EngineTelemetry } from './telemetry/telemetry';
+import { WorkflowEngine } from './loop/workflow-engine';
+import { OperatorActions } from './loop/operator-actions';
 
 export interface RuntimeOptions {
   dataSource: DataSource;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { ActivityAttemptObservation, EngineTelemetry, StepObservation, TimerObservation } from '../engine/telemetry';
-import { TERMINAL } from '../engine/snapshot';
+import type { ActivityAttemptObservation, EngineTelemetry, StepObservation, TimerObservation } from '../engine/telemetry/telemetry';
+import { TERMINAL } from '../engine/decider/snapshot';
 
 /** Time in a state ranges from milliseconds (an activity) to days (a person, a settlement). */
 const STATE_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];

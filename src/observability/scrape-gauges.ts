@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { query } from '../engine/sql';
+import { query } from '../engine/store/sql';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
 
 export interface ScrapeSources {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { SlaRule } from '../engine/sla';
-import { query } from '../engine/sql';
+import type { SlaRule } from '../engine/definition/sla';
+import { query } from '../engine/store/sql';
 import { overdueStatesSql, slaRulesParam } from '../persistence/workflow-queries';
 
 export interface SlaBreach {

@@ -3,12 +3,12 @@ import type { DataSource } from 'typeorm';
 import { cursorAtSql, taskCursor } from '../api/cursor';
 import { tenantScope, type TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
-import type { Actor } from '../engine/history';
-import { operatorNotes, type OperatorActions, type OperatorCall } from '../engine/operator-actions';
-import { inTransaction, isTransient, query } from '../engine/sql';
-import type { Step } from '../engine/step';
-import { publicId } from '../engine/tenancy';
-import type { WorkflowEngine } from '../engine/workflow-engine';
+import type { Actor } from '../engine/store/history';
+import { operatorNotes, type OperatorActions, type OperatorCall } from '../engine/loop/operator-actions';
+import { inTransaction, isTransient, query } from '../engine/store/sql';
+import type { Step } from '../engine/loop/step';
+import { publicId } from '../engine/store/tenancy';
+import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import type { WorkflowFilter, WorkflowQueries } from '../persistence/workflow-queries';
 
 export type BatchAction = 'retry' | 'resolve' | 'pause' | 'resume' | 'terminate' | 'cancel';

@@ -2,8 +2,8 @@ import type { DataSource } from 'typeorm';
 import { cursorAtSql, taskCursor } from '../api/cursor';
 import type { TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
-import { toIncidentView, type IncidentKind, type IncidentRow, type IncidentView } from '../engine/incidents';
-import { query } from '../engine/sql';
+import { toIncidentView, type IncidentKind, type IncidentRow, type IncidentView } from '../engine/loop/incidents';
+import { query } from '../engine/store/sql';
 
 export interface IncidentFilter {
   type?: string;

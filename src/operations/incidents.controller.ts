@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, 
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import { scopeOf } from '../auth/tenant-scope';
-import { INCIDENT_KINDS } from '../engine/incidents';
+import { INCIDENT_KINDS } from '../engine/loop/incidents';
 import { actorOf } from '../api/request-actor';
 import { incidentListSchema, parseOrThrow, reasonSchema, refuseQuery, uuidSchema } from '../api/validation';
 import type { IncidentQueries } from './incident-queries';

@@ -1,4 +1,4 @@
-import type { OperatorActions } from '../engine/operator-actions';
+import type { OperatorActions } from '../engine/loop/operator-actions';
 import type { BatchOperations } from './batches';
 import type { OperatorService } from './operator-service';
 

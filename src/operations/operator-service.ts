@@ -3,11 +3,11 @@ import type { DataSource } from 'typeorm';
 import { cursorAtSql, taskCursor } from '../api/cursor';
 import { tenantScope, type TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
-import type { Actor } from '../engine/history';
-import type { OperatorActions } from '../engine/operator-actions';
-import { query } from '../engine/sql';
-import { publicId } from '../engine/tenancy';
-import type { WorkflowEngine } from '../engine/workflow-engine';
+import type { Actor } from '../engine/store/history';
+import type { OperatorActions } from '../engine/loop/operator-actions';
+import { query } from '../engine/store/sql';
+import { publicId } from '../engine/store/tenancy';
+import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import type { BatchOperations, BatchRequest } from './batches';
 
 /** What an operator may ask for; `batch` is every batch operation, whatever its action. */

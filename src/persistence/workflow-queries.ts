@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { cursorAtSql, workflowCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
-import { toView, type InstanceRow, type WorkflowView } from '../engine/instance';
-import { toIncidentView, type IncidentRow, type IncidentView } from '../engine/incidents';
-import type { SlaRule } from '../engine/sla';
-import { query } from '../engine/sql';
+import { toView, type InstanceRow, type WorkflowView } from '../engine/store/instance';
+import { toIncidentView, type IncidentRow, type IncidentView } from '../engine/loop/incidents';
+import type { SlaRule } from '../engine/definition/sla';
+import { query } from '../engine/store/sql';
 import type { TenantScope } from '../auth/tenant-scope';
 
 export interface ListFilter {

@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind } from '@opentelemetry/api';
-import { inSpan } from '../engine/spans';
+import { inSpan } from '../engine/telemetry/spans';
 import {
   isRetryableStatus,
   PartnerRejectedError,

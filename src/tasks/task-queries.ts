@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { cursorAtSql, taskCursor } from '../api/cursor';
 import { DomainError } from '../engine/errors/domain.error';
-import { query } from '../engine/sql';
-import { publicId } from '../engine/tenancy';
+import { query } from '../engine/store/sql';
+import { publicId } from '../engine/store/tenancy';
 import type { TenantScope } from '../auth/tenant-scope';
 
 export interface TaskView {

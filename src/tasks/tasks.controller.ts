@@ -6,7 +6,7 @@ import { Roles } from '../auth/roles.decorator';
 import { requestPrincipal } from '../auth/request-principal';
 import { isAdmin, type Principal } from '../auth/principal';
 import { scopeOf, type TenantScope } from '../auth/tenant-scope';
-import type { TaskService, TaskWorker } from '../engine/task-service';
+import type { TaskService, TaskWorker } from '../engine/loop/task-service';
 import { actorOf } from '../api/request-actor';
 import { parseOrThrow } from '../api/validation';
 import type { TaskQueries } from './task-queries';

@@ -1,6 +1,6 @@
 import { startHttpApp, type HttpHarness, type RequestFn } from '../support/http-app';
 import { approval, counter } from '../support/test-definitions';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 
 let api: HttpHarness;
 let auditor: RequestFn;

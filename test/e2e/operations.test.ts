@@ -1,4 +1,4 @@
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { waitFor } from '../support/env';
 import { startHttpApp, type HttpHarness, type RequestFn } from '../support/http-app';
 import { incidentDefinitions, partner } from '../support/incident-definitions';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHarness, HttpResponse, RequestFn } from '../support/http-app';
 import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
 import { waitFor } from '../support/env';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 
 // Tenant A (acme) has a workflow waiting on an analyst's task; tenant B (globex) tries every
 // route of the OpenAPI document with A's ids, as each of its roles. Another tenant's object must

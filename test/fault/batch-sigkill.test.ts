@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { REDIS_URL, waitFor } from '../support/env';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { freePort, startMainProcess, stopProcess } from '../support/processes';

@@ -1,8 +1,8 @@
 import { fraudCheckDefinition } from '../../machines/fraud-check';
 import { paymentSettlementDefinition } from '../../machines/payment-settlement';
 import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
-import { GENESIS_HASH, hashRecord, recordFromRow } from '../../src/engine/history';
-import { query } from '../../src/engine/sql';
+import { GENESIS_HASH, hashRecord, recordFromRow } from '../../src/engine/store/history';
+import { query } from '../../src/engine/store/sql';
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { waitFor } from '../support/env';

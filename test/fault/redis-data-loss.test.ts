@@ -2,7 +2,7 @@ import { approval, slow, sponsor } from '../support/test-definitions';
 import { EngineRuntime } from '../../src/engine/runtime';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { deleteRedisKeys, REDIS_URL, waitFor } from '../support/env';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 
 let h: Harness;
 beforeAll(async () => {

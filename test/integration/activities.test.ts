@@ -1,4 +1,4 @@
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { attempts, flaky, guarded, loop } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { waitFor } from '../support/env';

@@ -1,6 +1,6 @@
 import { approval, counter, flaky } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
-import { inTransaction, query } from '../../src/engine/sql';
+import { inTransaction, query } from '../../src/engine/store/sql';
 import { verifyChains } from '../../src/audit/chain-verifier';
 import { runVerifyCli } from '../../src/audit/verify-cli';
 import { exportBatches } from '../../src/audit/history-export';

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { fromPromise, setup } from 'xstate';
 import { z } from 'zod';
 import { defineWorkflow } from '../../src/engine';
-import type { ActivityAttemptObservation } from '../../src/engine/telemetry';
-import { NO_TELEMETRY } from '../../src/engine/telemetry';
+import type { ActivityAttemptObservation } from '../../src/engine/telemetry/telemetry';
+import { NO_TELEMETRY } from '../../src/engine/telemetry/telemetry';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { REDIS_URL } from '../support/env';
 

@@ -1,8 +1,8 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { ActivityAttemptObservation, EngineTelemetry, StepObservation, TimerObservation } from '../../src/engine/telemetry';
-import { query } from '../../src/engine/sql';
+import type { ActivityAttemptObservation, EngineTelemetry, StepObservation, TimerObservation } from '../../src/engine/telemetry/telemetry';
+import { query } from '../../src/engine/store/sql';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { approval, flaky } from '../support/test-definitions';
 

@@ -1,7 +1,7 @@
 import { flaky, parent, child, counter, quirks } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
-import { GENESIS_HASH, hashRecord, recordFromRow } from '../../src/engine/history';
-import { query } from '../../src/engine/sql';
+import { GENESIS_HASH, hashRecord, recordFromRow } from '../../src/engine/store/history';
+import { query } from '../../src/engine/store/sql';
 import { waitFor } from '../support/env';
 
 let h: Harness;

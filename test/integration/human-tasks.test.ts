@@ -1,8 +1,8 @@
 import { reviewed, reviewedTree } from '../support/test-definitions';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/env';
-import { TaskService } from '../../src/engine/task-service';
-import { query } from '../../src/engine/sql';
+import { TaskService } from '../../src/engine/loop/task-service';
+import { query } from '../../src/engine/store/sql';
 
 let h: Harness;
 let tasks: TaskService;

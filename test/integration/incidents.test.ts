@@ -1,5 +1,5 @@
 import { EngineRuntime } from '../../src/engine/runtime';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { buggyDefinition, incidentAttempts, incidentDefinitions, odd, partner, pausable, strict } from '../support/incident-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { REDIS_URL, waitFor } from '../support/env';

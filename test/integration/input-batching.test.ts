@@ -1,6 +1,6 @@
-import type { ActivityJob } from '../../src/engine/jobs';
-import { InputBatcher } from '../../src/engine/input-batcher';
-import { query } from '../../src/engine/sql';
+import type { ActivityJob } from '../../src/engine/store/jobs';
+import { InputBatcher } from '../../src/engine/workers/input-batcher';
+import { query } from '../../src/engine/store/sql';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { flaky } from '../support/test-definitions';
 

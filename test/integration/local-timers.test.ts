@@ -2,7 +2,7 @@ import { approval } from '../support/test-definitions';
 import { startHarness, USER, type Harness } from '../support/harness';
 import { REDIS_URL, waitFor } from '../support/env';
 import { EngineRuntime } from '../../src/engine/runtime';
-import { BACKSTOP_MS } from '../../src/engine/local-timers';
+import { BACKSTOP_MS } from '../../src/engine/store/local-work';
 
 let h: Harness;
 beforeAll(async () => {

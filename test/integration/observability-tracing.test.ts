@@ -8,7 +8,7 @@ import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { startTracing, stopTracing } from '../../src/observability/tracing';
 import { startHttpApp, type HttpHarness } from '../support/http-app';
 import { waitFor } from '../support/env';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 
 const exporter = new InMemorySpanExporter();
 /** `traceparent` as each partner request carried it. */
@@ -16,6 +16,8 @@ const sent: (string | null)[] = [];
 const baggage: (string | null)[] = [];
 let sandbox: RunningSandbox;
 let api: HttpHarness;
+/** The partners' client, recording what each request carried. */
+let partners: SandboxClient;
 
 /** One activity that calls one partner. */
 function scoredDefinition(partners: SandboxClient) {
@@ -46,7 +48,7 @@ beforeAll(async () => {
     baggage.push(new Headers(init?.headers).get('baggage'));
     return fetch(input, init);
   };
-  const partners = new SandboxClient({ baseUrl: sandbox.url, fetch: recording });
+  partners = new SandboxClient({ baseUrl: sandbox.url, fetch: recording });
   api = await startHttpApp('tracing', [scoredDefinition(partners)]);
 });
 afterAll(async () => {
@@ -85,14 +87,26 @@ test('one trace spans the API request, the transition, the activity and the part
 });
 
 test('a caller\'s baggage is neither stored with the workflow\'s jobs nor sent to partners', async () => {
+  // Run here, the activity is eager: no job is stored at all, and the partner hears no baggage.
   const res = await api.request('POST', '/v1/workflows', { type: 'traced-score', workflowId: 'traced-carrier', input: {} }, { baggage: 'user.email=someone%40example.com' });
   expect(res.status).toBe(201);
   await waitFor(async () => (await api.request('GET', '/v1/workflows/traced-carrier')).body.status === 'completed', 'traced-carrier to complete');
-  const rows = await query(api.db.dataSource, `SELECT payload::text AS p FROM outbox WHERE workflow_id = 'traced-carrier'`);
-  expect(rows.length).toBeGreaterThan(0);
-  expect(rows.some((r) => r.p.includes('traceparent'))).toBe(true);
-  expect(rows.some((r) => r.p.includes('example.com') || r.p.includes('baggage'))).toBe(false);
   expect(baggage.filter((b) => b !== null)).toEqual([]);
+
+  // Through BullMQ, the job is stored in the outbox with the trace and without the baggage.
+  const queued = await startHttpApp('tracing-queued', [scoredDefinition(partners)], { env: { EAGER_ACTIVITIES: '0' } });
+  try {
+    const res2 = await queued.request('POST', '/v1/workflows', { type: 'traced-score', workflowId: 'traced-carrier', input: {} }, { baggage: 'user.email=someone%40example.com' });
+    expect(res2.status).toBe(201);
+    await waitFor(async () => (await queued.request('GET', '/v1/workflows/traced-carrier')).body.status === 'completed', 'traced-carrier to complete through BullMQ');
+    const rows = await query(queued.db.dataSource, `SELECT payload::text AS p FROM outbox WHERE workflow_id = 'traced-carrier'`);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => r.p.includes('traceparent'))).toBe(true);
+    expect(rows.some((r) => r.p.includes('example.com') || r.p.includes('baggage'))).toBe(false);
+    expect(baggage.filter((b) => b !== null)).toEqual([]);
+  } finally {
+    await queued.close();
+  }
 });
 
 test('a caller that sends traceparent has the request joined to its trace', async () => {

@@ -1,9 +1,9 @@
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { fraudCheckDefinition } from '../../machines/fraud-check';
 import { paymentSettlementDefinition } from '../../machines/payment-settlement';
 import type { PaymentSettlementContext, PaymentSettlementInput, PaymentSettlementOutput } from '../../machines/payment-settlement/payment-settlement.machine';
 import type { EventObject } from 'xstate';
-import type { WorkflowView } from '../../src/engine/instance';
+import type { WorkflowView } from '../../src/engine/store/instance';
 import { SandboxClient, type LedgerTotals, type ScriptEntry } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { waitFor } from '../support/env';

@@ -1,7 +1,7 @@
 import type { EventObject } from 'xstate';
-import { taskOf } from '../../src/engine/human-task';
-import { query } from '../../src/engine/sql';
-import { TaskService } from '../../src/engine/task-service';
+import { taskOf } from '../../src/engine/definition/human-task';
+import { query } from '../../src/engine/store/sql';
+import { TaskService } from '../../src/engine/loop/task-service';
 import type { Harness } from './harness';
 
 let reviewers = 0;

@@ -1,7 +1,7 @@
 import type { WorkflowDefinition } from '../../src/engine';
-import { query } from '../../src/engine/sql';
+import { query } from '../../src/engine/store/sql';
 import { EngineRuntime, type RuntimeOptions } from '../../src/engine/runtime';
-import type { WorkflowView } from '../../src/engine/instance';
+import type { WorkflowView } from '../../src/engine/store/instance';
 import { createTestDatabase, deleteRedisKeys, REDIS_URL, testPrefix, waitFor, type TestDatabase } from './env';
 
 export interface Harness {

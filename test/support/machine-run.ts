@@ -1,5 +1,5 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
-import { toEngineEffects, type EngineEffect } from '../../src/engine/action-adapter';
+import { toEngineEffects, type EngineEffect } from '../../src/engine/decider/action-adapter';
 
 /** Runs the events from the start with XState's pure transitions; every event must be accepted. Returns the last snapshot and the engine effects of the last step. */
 export function runMachine(machine: AnyStateMachine, input: unknown, ...events: EventObject[]): { s: AnyMachineSnapshot; effects: EngineEffect[] } {

@@ -1,5 +1,5 @@
 import { assign, emit, initialTransition, setup, transition } from 'xstate';
-import { toEngineEffects, invokedSources } from '../../src/engine/action-adapter';
+import { toEngineEffects, invokedSources } from '../../src/engine/decider/action-adapter';
 import { activity, effect } from '../../src/engine';
 
 const machine = setup({

@@ -1,7 +1,7 @@
 import { DomainError } from '../../src/engine/errors/domain.error';
 import { MachineError } from '../../src/engine/errors/machine.error';
-import { incidentKindOf, type KeptInput } from '../../src/engine/incidents';
-import { isTransient } from '../../src/engine/sql';
+import { incidentKindOf, type KeptInput } from '../../src/engine/loop/incidents';
+import { isTransient } from '../../src/engine/store/sql';
 
 const pg = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 const signal: KeptInput = { kind: 'signal', event: { type: 'go' } };

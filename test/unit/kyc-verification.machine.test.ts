@@ -1,6 +1,6 @@
 import { runMachine } from '../support/machine-run';
 import { initialTransition, transition, type EventObject } from 'xstate';
-import { toEngineEffects, type EngineEffect } from '../../src/engine/action-adapter';
+import { toEngineEffects, type EngineEffect } from '../../src/engine/decider/action-adapter';
 import {
   createKycVerificationMachine,
   defaultKycVerificationConfig,

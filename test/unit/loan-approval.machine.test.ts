@@ -1,7 +1,7 @@
-import { toEngineEffects } from '../../src/engine/action-adapter';
+import { toEngineEffects } from '../../src/engine/decider/action-adapter';
 import { runMachine } from '../support/machine-run';
 import { initialTransition, transition, type EventObject } from 'xstate';
-import type { EngineEffect } from '../../src/engine/action-adapter';
+import type { EngineEffect } from '../../src/engine/decider/action-adapter';
 import { SandboxClient } from '../../src/sandbox/client';
 import { createKycVerificationMachine, defaultKycVerificationConfig } from '../../machines/kyc-verification/kyc-verification.machine';
 import { createLoanApprovalMachine, defaultLoanApprovalConfig, type LoanApprovalConfig, type LoanApprovalInput } from '../../machines/loan-approval/loan-approval.machine';

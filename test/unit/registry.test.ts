@@ -1,8 +1,8 @@
 import { setup } from 'xstate';
 import { z } from 'zod';
 import { activity, defineWorkflow, effect } from '../../src/engine';
-import { retryDelayMs, resolveRetryPolicy } from '../../src/engine/definition';
-import { DefinitionRegistry } from '../../src/engine/registry';
+import { retryDelayMs, resolveRetryPolicy } from '../../src/engine/definition/definition';
+import { DefinitionRegistry } from '../../src/engine/definition/registry';
 
 const base = { input: z.object({}), exampleInput: {} };
 const invoking = setup({ actors: { pay: activity<unknown, unknown>() }, actions: { notify: effect() } }).createMachine({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseStrict } from '../../src/engine/strict-parse';
+import { parseStrict } from '../../src/engine/definition/strict-parse';
 import { currencyCode } from '../../src/engine';
 
 const fill = z.object({ fillId: z.string(), price: z.object({ value: z.number(), currency: currencyCode }), tags: z.record(z.string(), z.string()).optional() });

@@ -2,7 +2,7 @@ import { setup } from 'xstate';
 import { z } from 'zod';
 import { loadDefinitions } from '../../src/bootstrap/definitions';
 import { activity, defineWorkflow } from '../../src/engine';
-import { unsafeExits } from '../../src/engine/unsafe-exits';
+import { unsafeExits } from '../../src/engine/definition/unsafe-exits';
 
 /**
  * The ways out of a state with an effectful invocation outstanding that the five processes

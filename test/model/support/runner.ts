@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { DEFAULT_CANCEL_EVENT } from '../../../src/engine';
-import { query } from '../../../src/engine/sql';
+import { query } from '../../../src/engine/store/sql';
 import { SandboxClient } from '../../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server';
 import { startHarness, type Harness } from '../../support/harness';

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { DomainError } from './errors/domain.error';
-import type { Actor } from './history';
-import { taskOf, type HumanTaskSpec } from './human-task';
-import { markRecorded } from './errors/recorded';
+import { DomainError } from '../errors/domain.error';
+import type { Actor } from '../store/history';
+import { taskOf, type HumanTaskSpec } from '../definition/human-task';
+import { markRecorded } from '../errors/recorded';
 import { incidentKindOf, type KeptInput } from './incidents';
-import { query } from './sql';
+import { query } from '../store/sql';
 import type { Step } from './step';
-import { parseStrict } from './strict-parse';
+import { parseStrict } from '../definition/strict-parse';
 import type { WorkflowEngine } from './workflow-engine';
 
 /** Who works on a task: the engine needs the id, the groups, and whether they may do anything. */

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
-import { toEngineEffects, type EngineEffect } from './action-adapter';
-import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, type WorkflowDefinition } from './definition';
-import { EAGER_LEASE_MARGIN_MS } from './eager';
-import { BACKSTOP_MS } from './local-timers';
-import { DomainError } from './errors/domain.error';
-import { MachineError } from './errors/machine.error';
+import { toEngineEffects, type EngineEffect } from '../decider/action-adapter';
+import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, type WorkflowDefinition } from '../definition/definition';
+import { BACKSTOP_MS, EAGER_LEASE_MARGIN_MS } from '../store/local-work';
+import { DomainError } from '../errors/domain.error';
+import { MachineError } from '../errors/machine.error';
 import { describeKept, type KeptInput } from './incidents';
-import { machineHasTasks } from './human-task';
-import { insertActivities, writeInstance, type ActivityInsert } from './instance-write';
-import { HistoryChain, SYSTEM, type Actor, type NewRecord } from './history';
-import { serializeError, type InstanceRow } from './instance';
+import { machineHasTasks } from '../definition/human-task';
+import { insertActivities, writeInstance, type ActivityInsert } from '../store/instance-write';
+import { HistoryChain, SYSTEM, type Actor, type NewRecord } from '../store/history';
+import { serializeError, type InstanceRow } from '../store/instance';
 import {
   activityEntry,
   effectEntry,
@@ -22,13 +21,13 @@ import {
   type ActivityJob,
   type ChildOutcome,
   type OutboxEntry,
-} from './jobs';
-import type { DefinitionRegistry } from './registry';
-import { persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from './snapshot';
-import type { Tx } from './sql';
+} from '../store/jobs';
+import type { DefinitionRegistry } from '../definition/registry';
+import { persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from '../decider/snapshot';
+import type { Tx } from '../store/sql';
 import { closeTasks, syncTasks, taskTimerFired, type TaskHost } from './step-tasks';
-import { trackStates } from './state-entered';
-import type { SpawnChild, TxContext } from './tx-context';
+import { trackStates } from '../decider/state-entered';
+import type { SpawnChild, TxContext } from '../store/tx-context';
 
 /**
  * One instance inside one transaction: applies events with XState's pure `transition`,

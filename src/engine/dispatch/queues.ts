@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES, type OutboxEntry, type QueueName } from './jobs';
+import { QUEUES, type OutboxEntry, type QueueName } from '../store/jobs';
 
 /** Keep finished jobs a while, so a duplicate add with the same id is still recognised. */
 const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } } as const;

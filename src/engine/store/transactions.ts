@@ -1,14 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { context, propagation } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
-import type { EagerDispatch } from './eager';
+import type { EagerDispatch, TimerHold } from './local-work';
 import type { OutboxEntry } from './jobs';
-import type { TimerHold } from './local-timers';
 import { insertOutbox } from './instance-write';
-import { inSpan } from './spans';
+import { inSpan } from '../telemetry/spans';
 import { inTransaction } from './sql';
 import { TxContext } from './tx-context';
-import type { EngineTelemetry } from './telemetry';
+import type { EngineTelemetry } from '../telemetry/telemetry';
 
 export type WrittenOutbox = (OutboxEntry & { id: string })[];
 

@@ -1,4 +1,4 @@
-import type { WorkflowStatus } from './snapshot';
+import type { WorkflowStatus } from '../decider/snapshot';
 import { publicId } from './tenancy';
 
 /** A `workflow_instance` row as the engine reads it. */

@@ -1,9 +1,8 @@
-import type { WorkflowDefinition } from './definition';
-import type { EagerDispatch } from './eager';
+import type { WorkflowDefinition } from '../definition/definition';
+import type { EagerDispatch, TimerHold } from './local-work';
 import type { ActivityJob, OutboxEntry, TimerJob } from './jobs';
-import type { TimerHold } from './local-timers';
 import type { Tx } from './sql';
-import type { StepObservation } from './telemetry';
+import type { StepObservation } from '../telemetry/telemetry';
 
 /** State shared by every instance touched in one transaction (a parent and the children it starts). */
 export class TxContext {
@@ -28,7 +27,7 @@ export class TxContext {
     private readonly timers?: TimerHold,
   ) {}
 
-  /** Reserves a place for a timer set in this transaction to be fired from memory (local-timers.ts). */
+  /** Reserves a place for a timer set in this transaction to be fired from memory (local-work.ts). */
   reserveTimer(delayMs: number): boolean {
     return this.timers?.reserve(delayMs) ?? false;
   }

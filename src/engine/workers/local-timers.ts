@@ -1,30 +1,10 @@
-import { jobIds, type TimerJob } from './jobs';
+import { jobIds, type TimerJob } from '../store/jobs';
+import { BACKSTOP_MS, type TimerHold } from '../store/local-work';
 
-/**
- * Timers due soon, held in the process whose transaction set them and fired from memory at
- * their due time into a group commit, instead of waiting for BullMQ to promote a delayed job
- * and a worker to pick it up. The BullMQ delayed job is still written, BACKSTOP_MS after the
- * due time: if this process dies, or is busy (a burst of timers due at once), a worker fires
- * the timer from the job, so a burst is shared between this process and the workers. After a
- * fire from memory commits, the backstop job is removed; one that runs anyway reads the
- * timer's row first and stops there when it has fired, and a fire that races the other to the
- * instance's lock is discarded by the database as any late fire is.
- */
-export const BACKSTOP_MS = 250;
 /** A fire from memory not yet applied this long before its backstop runs is left to the backstop. */
 const EXPIRY_MARGIN_MS = 50;
 
-export interface TimerHold {
-  /** Reserves a place for a timer set in a transaction not yet committed; false: BullMQ only. */
-  reserve(delayMs: number): boolean;
-  /** Gives back a reservation whose transaction rolled back. */
-  release(): void;
-  /** Holds a reserved timer whose row is committed. */
-  hold(job: TimerJob & { dueAt: number }): void;
-  /** A timer cancelled by a transaction of this process. */
-  cancel(timerId: string): void;
-}
-
+/** Holds timers in memory; the contract and the backstop's rules are in local-work.ts. */
 export interface LocalTimerOptions {
   /** Timers due within this long are held; later ones are BullMQ's alone. */
   horizonMs: number;

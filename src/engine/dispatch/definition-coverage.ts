@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { DefinitionRegistry } from './registry';
-import { query } from './sql';
+import type { DefinitionRegistry } from '../definition/registry';
+import { query } from '../store/sql';
 
 /** A (type, version) that live instances use and this process does not register. */
 export interface UncoveredVersion {

@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import { DomainError } from './errors/domain.error';
+import { DomainError } from '../errors/domain.error';
 
 /**
  * The one place that reads XState's action objects. `transition()` executes nothing: it

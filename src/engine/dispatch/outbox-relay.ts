@@ -1,14 +1,14 @@
 import type { DataSource } from 'typeorm';
-import { resolveRetryPolicy } from './definition';
-import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type ActivityJob, type OutboxEntry } from './jobs';
+import { resolveRetryPolicy } from '../definition/definition';
+import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type ActivityJob, type OutboxEntry } from '../store/jobs';
 import type { QueueSet } from './queues';
-import type { WorkflowDefinition } from './definition';
-import type { DefinitionRegistry } from './registry';
-import { query } from './sql';
+import type { WorkflowDefinition } from '../definition/definition';
+import type { DefinitionRegistry } from '../definition/registry';
+import { query } from '../store/sql';
 
 /** Outstanding rows re-sent per query: the sweep pages through all of them. */
 const RESEND_PAGE = 1000;
-import type { OutboxDispatcher } from './workflow-engine';
+import type { OutboxDispatcher } from '../loop/workflow-engine';
 
 export interface RelayOptions {
   /** How long a committed row may stay undispatched before the sweeper re-sends it. */

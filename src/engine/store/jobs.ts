@@ -28,7 +28,7 @@ export interface TimerJob {
   timerId: string;
   /** Due time (ms since the epoch); absent on jobs re-sent from the table by the sweeper. */
   dueAt?: number;
-  /** The timer is also held in memory by the process that set it: this job is its backstop (local-timers.ts). */
+  /** The timer is also held in memory by the process that set it: this job is its backstop (local-work.ts). */
   backstop?: true;
   trace?: Record<string, string>;
 }

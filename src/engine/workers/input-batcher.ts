@@ -1,5 +1,5 @@
 import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
-import type { EngineInput } from './engine-inputs';
+import type { EngineInput } from '../loop/engine-inputs';
 
 export interface BatchTarget {
   /** All of them in one transaction; throws if any cannot be applied. */

@@ -4,28 +4,27 @@ import { performance } from 'node:perf_hooks';
 import { trace } from '@opentelemetry/api';
 import type { EventObject } from 'xstate';
 import type { DataSource } from 'typeorm';
-import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from './definition';
-import { DomainError } from './errors/domain.error';
-import type { EagerDispatch } from './eager';
-import type { TimerHold } from './local-timers';
-import { markRecorded } from './errors/recorded';
-import { SYSTEM, type Actor } from './history';
-import { toView, type InstanceRow, type WorkflowView } from './instance';
-import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from './jobs';
-import type { DefinitionRegistry } from './registry';
-import { restore } from './snapshot';
+import { DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../definition/definition';
+import { DomainError } from '../errors/domain.error';
+import type { EagerDispatch, TimerHold } from '../store/local-work';
+import { markRecorded } from '../errors/recorded';
+import { SYSTEM, type Actor } from '../store/history';
+import { toView, type InstanceRow, type WorkflowView } from '../store/instance';
+import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from '../store/jobs';
+import type { DefinitionRegistry } from '../definition/registry';
+import { restore } from '../decider/snapshot';
 import { actorOf, applyInput, type ActivityResult, type EngineInput } from './engine-inputs';
-import { MachineError } from './errors/machine.error';
+import { MachineError } from '../errors/machine.error';
 import { describeKept, incidentError, incidentKindOf, type IncidentKind, type IncidentRow, type KeptInput } from './incidents';
 import { openIncident } from './incident-store';
-import { query } from './sql';
+import { query } from '../store/sql';
 import { checkSignal, checkSignalType } from './signal-checks';
 import { checkClaim, createInstance, sha256, spawnChild, type IdempotencyClaim } from './instance-create';
 import { Step } from './step';
-import type { TxContext } from './tx-context';
-import { NO_TELEMETRY, type EngineTelemetry } from './telemetry';
-import { Transactions } from './transactions';
-import { DEFAULT_TENANT, publicId, storedId } from './tenancy';
+import type { TxContext } from '../store/tx-context';
+import { NO_TELEMETRY, type EngineTelemetry } from '../telemetry/telemetry';
+import { Transactions } from '../store/transactions';
+import { DEFAULT_TENANT, publicId, storedId } from '../store/tenancy';
 
 export type { IdempotencyClaim } from './instance-create';
 
@@ -161,7 +160,7 @@ export class WorkflowEngine {
     this.transactions.eager = eager;
   }
 
-  /** Lets transactions hand the timers they set to this process, to fire from memory (see local-timers.ts). */
+  /** Lets transactions hand the timers they set to this process, to fire from memory (see local-work.ts). */
   useLocalTimers(timers: TimerHold | undefined): void {
     this.transactions.timers = timers;
   }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { z } from 'zod';
-import type { WorkflowDefinition } from './definition';
-import type { NewRecord } from './history';
-import { taskOf, taskTimerEvent, type HumanTaskSpec } from './human-task';
-import type { InstanceRow } from './instance';
-import { jobIds, removeEntry, type OutboxEntry } from './jobs';
-import type { Tx } from './sql';
+import type { WorkflowDefinition } from '../definition/definition';
+import type { NewRecord } from '../store/history';
+import { taskOf, taskTimerEvent, type HumanTaskSpec } from '../definition/human-task';
+import type { InstanceRow } from '../store/instance';
+import { jobIds, removeEntry, type OutboxEntry } from '../store/jobs';
+import type { Tx } from '../store/sql';
 
 /** What the task rows need of the step that holds the instance's lock. */
 export interface TaskHost {

@@ -1,4 +1,4 @@
-import type { WorkflowStatus } from './snapshot';
+import type { WorkflowStatus } from '../decider/snapshot';
 
 /** One instance's part of a committed transaction: a start, an event, a timer, a task decision. */
 export interface StepObservation {

@@ -1,13 +1,13 @@
 import type { DataSource } from 'typeorm';
-import { resolveRetryPolicy } from './definition';
-import { DomainError } from './errors/domain.error';
-import type { Actor } from './history';
+import { resolveRetryPolicy } from '../definition/definition';
+import { DomainError } from '../errors/domain.error';
+import type { Actor } from '../store/history';
 import { describeKept, incidentError, incidentKindOf, toIncidentView, type IncidentRow, type IncidentView, type KeptInput } from './incidents';
-import { toView, type InstanceRow, type WorkflowView } from './instance';
-import { activityEntry, type ActivityJob } from './jobs';
-import { query } from './sql';
+import { toView, type InstanceRow, type WorkflowView } from '../store/instance';
+import { activityEntry, type ActivityJob } from '../store/jobs';
+import { query } from '../store/sql';
 import type { Step } from './step';
-import { publicId } from './tenancy';
+import { publicId } from '../store/tenancy';
 import { applyKept, type StepHook, type WorkflowEngine } from './workflow-engine';
 
 /** Who acts, why, and (for a batch) what to do in the same transaction. */

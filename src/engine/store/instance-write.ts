@@ -1,7 +1,7 @@
 import type { HashedRecord } from './history';
 import type { InstanceRow } from './instance';
 import type { OutboxEntry } from './jobs';
-import type { WorkflowStatus } from './snapshot';
+import type { WorkflowStatus } from '../decider/snapshot';
 import type { Tx } from './sql';
 
 /** One invocation's row in `activity`, scheduled. */

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { initialTransition } from 'xstate';
-import { toEngineEffects } from './action-adapter';
-import type { WorkflowDefinition } from './definition';
-import { DomainError } from './errors/domain.error';
-import { GENESIS_HASH, type Actor } from './history';
-import { toView, type InstanceRow, type WorkflowView } from './instance';
-import type { DefinitionRegistry } from './registry';
-import type { Tx } from './sql';
+import { toEngineEffects } from '../decider/action-adapter';
+import type { WorkflowDefinition } from '../definition/definition';
+import { DomainError } from '../errors/domain.error';
+import { GENESIS_HASH, type Actor } from '../store/history';
+import { toView, type InstanceRow, type WorkflowView } from '../store/instance';
+import type { DefinitionRegistry } from '../definition/registry';
+import type { Tx } from '../store/sql';
 import { Step } from './step';
-import type { SpawnChild, TxContext } from './tx-context';
+import type { SpawnChild, TxContext } from '../store/tx-context';
 
 export interface IdempotencyClaim {
   scope: string;

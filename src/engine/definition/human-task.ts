@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { anyState } from './machine-states';
+import { anyState } from '../decider/machine-states';
 
 /**
  * A person's step, declared in a state's `meta.task`. Entering the state opens a task;

@@ -1,8 +1,8 @@
 import type { EventObject } from 'xstate';
-import { MachineError } from './errors/machine.error';
-import type { Actor } from './history';
-import { TASK_TIMER_PREFIX } from './human-task';
-import type { ActivityJob, TimerJob } from './jobs';
+import { MachineError } from '../errors/machine.error';
+import type { Actor } from '../store/history';
+import { TASK_TIMER_PREFIX } from '../definition/human-task';
+import type { ActivityJob, TimerJob } from '../store/jobs';
 import type { Step } from './step';
 
 /** `worker` names the process that ran the attempt (host/pid), for operators reading the history. */

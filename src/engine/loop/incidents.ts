@@ -1,10 +1,10 @@
 import type { EventObject } from 'xstate';
-import { DomainError } from './errors/domain.error';
-import { MachineError } from './errors/machine.error';
+import { DomainError } from '../errors/domain.error';
+import { MachineError } from '../errors/machine.error';
 import type { ActivityResult } from './engine-inputs';
-import { serializeError } from './instance';
-import type { ActivityJob, ChildOutcome, TimerJob } from './jobs';
-import { publicId } from './tenancy';
+import { serializeError } from '../store/instance';
+import type { ActivityJob, ChildOutcome, TimerJob } from '../store/jobs';
+import { publicId } from '../store/tenancy';
 
 /**
  * Why an input could not be applied, when retrying it unchanged will not help:

@@ -1,7 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
-import { invokedSources } from './action-adapter';
+import { invokedSources } from '../decider/action-adapter';
 import type { ActivityDefinition, WorkflowDefinition } from './definition';
-import { DomainError } from './errors/domain.error';
+import { DomainError } from '../errors/domain.error';
 
 export type InvokeTarget =
   | { kind: 'activity'; activity: ActivityDefinition }

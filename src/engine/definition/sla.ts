@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import { machineStates } from './machine-states';
+import { machineStates } from '../decider/machine-states';
 
 /**
  * A state's expected maximum duration, declared in its `meta.sla`:

@@ -1,9 +1,9 @@
 import type { EventObject } from 'xstate';
-import { DEFAULT_CANCEL_EVENT } from './definition';
-import { DomainError } from './errors/domain.error';
-import { taskOf } from './human-task';
+import { DEFAULT_CANCEL_EVENT } from '../definition/definition';
+import { DomainError } from '../errors/domain.error';
+import { taskOf } from '../definition/human-task';
 import type { Step } from './step';
-import { parseStrict } from './strict-parse';
+import { parseStrict } from '../definition/strict-parse';
 
 /** A client's signal before it reaches the machine: reserved types, task-bound decisions, the payload's schema. */
 export function checkSignalType(event: EventObject): void {
