@@ -98,6 +98,18 @@ test('a failed eager attempt is recorded and handed to BullMQ, which runs the re
   }
 });
 
+test('a slot is free again once its attempt returns: one slot runs every step of a workflow eagerly', async () => {
+  // The transaction that reports s1 leases s2; it must not find s1 still holding the slot while s1's result waits for that very commit.
+  const one = await startHarness('eager-one', [threeSteps], { telemetry, worker: { eagerActivities: 1 } });
+  try {
+    await one.runtime.engine.start({ type: 'test-eager', workflowId: 'one-slot', input: { slowMs: 0, failFirst: false } }, USER);
+    expect((await one.until('one-slot', ['completed', 'failed'])).status).toBe('completed');
+    expect(dispatchOf('one-slot')).toEqual(['eager', 'eager', 'eager']);
+  } finally {
+    await one.close();
+  }
+});
+
 test('with no free eager slot an activity goes through BullMQ as before', async () => {
   await h.runtime.stop();
   const other = await startHarness('eager-off', [threeSteps], { telemetry, worker: { lockDurationMs: 5000, stalledIntervalMs: 1000, eagerActivities: 0 } });

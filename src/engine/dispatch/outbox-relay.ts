@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { resolveRetryPolicy } from '../definition/definition';
 import { activityEntry, effectEntry, eventEntry, jobIds, timerEntry, type ActivityJob, type OutboxEntry } from '../store/jobs';
-import type { QueueSet } from './queues';
+import { withinMs, type QueueSet } from './queues';
 import type { WorkflowDefinition } from '../definition/definition';
 import type { DefinitionRegistry } from '../definition/registry';
 import { query } from '../store/sql';
@@ -98,18 +98,8 @@ export class OutboxRelay implements OutboxDispatcher {
     return this.bounded(this.queues.apply(entries));
   }
 
-  private async bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        call,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.options.redisTimeoutMs} ms`)), this.options.redisTimeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private bounded<T>(call: Promise<T>): Promise<T> {
+    return withinMs(call, this.options.redisTimeoutMs, 'Redis did not answer');
   }
 
   /** Marks this Redis as known to hold every job; its absence later means Redis lost data. */

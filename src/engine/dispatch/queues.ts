@@ -65,3 +65,13 @@ function jobOptions(e: OutboxEntry, now: number): JobsOptions {
   }
   return opts;
 }
+
+/** `call`, or a rejection with `message` once `ms` have passed: a Redis that hangs must not hang its caller. */
+export async function withinMs<T>(call: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

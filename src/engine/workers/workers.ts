@@ -11,7 +11,7 @@ import type { EngineInput } from '../loop/engine-inputs';
 import { serializeError } from '../store/instance';
 import type { EagerDispatch } from '../store/local-work';
 import { activityEntry, type ActivityJob, type EffectJob, type EventJob, type TimerJob } from '../store/jobs';
-import type { QueueSet } from '../dispatch/queues';
+import { withinMs, type QueueSet } from '../dispatch/queues';
 import type { DefinitionRegistry } from '../definition/registry';
 import type { InputBatcher } from './input-batcher';
 import { inSpan } from '../telemetry/spans';
@@ -195,6 +195,7 @@ export class EngineWorkers implements EagerDispatch {
     activity: ActivityDefinition,
     attempt: number,
     dispatch: 'queue' | 'eager',
+    ran: () => void = () => undefined,
   ): Promise<{ kind: 'reported' } | { kind: 'failed'; message: string } | { kind: 'retry'; error: Error; retryInMs: number; stillWanted: boolean; limit: number }> {
     const policy = resolveRetryPolicy(activity.retry);
     const limit = data.attemptLimit ?? policy.maximumAttempts;
@@ -204,6 +205,7 @@ export class EngineWorkers implements EagerDispatch {
         activity.run(data.input, { workflowId: data.workflowId, activityId: data.activityId, attempt, idempotencyKey: data.idempotencyKey, signal }),
       ),
     );
+    ran();
     const observed = (result: 'completed' | 'retrying' | 'failed') =>
       this.engine.telemetry.activityAttempt({ workflowId: data.workflowId, type: data.type, version: data.version, activity: data.src, attempt, outcome: result, durationMs: performance.now() - t0, dispatch });
     if (outcome.ok) {
@@ -236,28 +238,36 @@ export class EngineWorkers implements EagerDispatch {
 
   /** Runs a leased activity here; a failure to be retried is handed to BullMQ with its backoff. */
   run(job: ActivityJob): void {
-    const running = this.runEager(job)
+    // The slot bounds the activities running here, not the results waiting for their commit:
+    // held until the attempt returns, so the commit that reports it (and leases the next
+    // activity of the same workflow) finds it free again.
+    let held = true;
+    const free = () => {
+      if (held) this.eagerBusy--;
+      held = false;
+    };
+    const running = this.runEager(job, free)
       .catch((err) =>
         // The lease lapses and the sweeper sends the activity through BullMQ: at least once still.
         this.options.log('eager activity left to its lease', { ...jobFields(job), error: (err as Error).message }),
       )
       .finally(() => {
-        this.eagerBusy--;
+        free();
         this.eagerRuns.delete(running);
       });
     this.eagerRuns.add(running);
   }
 
-  private runEager(data: ActivityJob): Promise<void> {
+  private runEager(data: ActivityJob, ran: () => void): Promise<void> {
     const attributes = { 'statera.workflow_id': data.workflowId, 'statera.type': data.type, 'statera.activity': data.src, 'statera.attempt': data.attemptsBefore + 1, 'statera.dispatch': 'eager' };
     return inJobSpan('statera.activity', data.trace, attributes, async () => {
       const activity = this.registry.get(data.type, data.version).activities?.[data.src];
       if (!activity) throw new Error(`no activity ${data.src} in ${data.type}@${data.version}`);
-      const outcome = await this.attempt(data, activity, data.attemptsBefore + 1, 'eager');
+      const outcome = await this.attempt(data, activity, data.attemptsBefore + 1, 'eager', ran);
       if (outcome.kind !== 'retry' || !outcome.stillWanted) return;
       // The attempt's failure is recorded and the row's lease cleared: from here it is BullMQ's, like any retry.
       const next = { ...activityEntry({ ...data, attemptsBefore: data.attemptsBefore + 1 }, outcome.limit), runAt: new Date(Date.now() + outcome.retryInMs) };
-      await withTimeout(this.queues.apply([next]), HANDOVER_TIMEOUT_MS, 'Redis did not take the retry');
+      await withinMs(this.queues.apply([next]), HANDOVER_TIMEOUT_MS, 'Redis did not take the retry');
     });
   }
 
@@ -320,14 +330,6 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** How long handing a failed eager attempt's retry to BullMQ may take before it is left to the lease. */
 const HANDOVER_TIMEOUT_MS = 5000;
 
-async function withTimeout<T>(call: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Retries of a report before it is given up (about 6 s in all). */
 const REPORT_RETRIES = 6;
