@@ -58,7 +58,7 @@ const schema = z.object({
   STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().default(16),
   /** Activities a process runs itself right after the transaction that scheduled them, besides those from BullMQ; 0: every activity goes through BullMQ. */
-  EAGER_ACTIVITIES: z.coerce.number().int().min(0).default(16),
+  EAGER_ACTIVITIES: z.coerce.number().int().min(0).default(64),
   /** Timer fires applied at once per worker process; they are applied in batches, so a burst of due timers is not queued one by one. */
   TIMER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /** Timers due within this long are held by the process that set them and fired from memory on time; their BullMQ job stays as the backstop. 0: BullMQ only. */

@@ -98,7 +98,7 @@ export class EngineRuntime {
     if (options.workers) {
       this.workers = new EngineWorkers(this.engine, this.registry, this.redis, options.queuePrefix, {
         concurrency: { activities: 16, timers: 8, effects: 8, events: 8 },
-        eagerActivities: 16,
+        eagerActivities: 64,
         lockDurationMs: 30_000,
         stalledIntervalMs: 15_000,
         ...options.worker,
