@@ -6,7 +6,9 @@ import { query } from '../../src/engine/store/sql';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness('redisloss', [approval, slow, sponsor], { worker: { concurrency: { activities: 10, timers: 8, effects: 4, events: 4 }, lockDurationMs: 5000, stalledIntervalMs: 1000 } });
+  // No eager slots: every activity is a BullMQ job here, so Redis holds them when it loses its
+  // data (an eagerly run activity needs no Redis; eager-sigkill.test.ts covers its recovery).
+  h = await startHarness('redisloss', [approval, slow, sponsor], { worker: { concurrency: { activities: 10, timers: 8, effects: 4, events: 4 }, eagerActivities: 0, lockDurationMs: 5000, stalledIntervalMs: 1000 } });
 });
 afterAll(() => h.close());
 
