@@ -34,6 +34,11 @@ import type { SpawnChild, TxContext } from '../store/tx-context';
  * performs the effects it asks for as rows (activity, timer, effect, outbox) and history,
  * then writes the instance row. Nothing here runs an activity or touches Redis.
  */
+/** Paused by an operator, an open incident, or inputs held before still waiting: a new input is kept, in order, not applied. */
+export function isHeld(row: InstanceRow): boolean {
+  return !TERMINAL.has(row.status) && (row.status === 'paused' || (row.open_incidents ?? 0) > 0 || (row.held_inputs ?? 0) > 0);
+}
+
 export class Step implements TaskHost {
   readonly chain: HistoryChain;
   snapshot: AnyMachineSnapshot;
@@ -72,7 +77,7 @@ export class Step implements TaskHost {
 
   /** Paused by an operator, an open incident, or inputs held before still waiting: a new input is kept, in order, not applied. */
   get isHeld(): boolean {
-    return !this.isTerminal && (this.row.status === 'paused' || (this.row.open_incidents ?? 0) > 0 || (this.row.held_inputs ?? 0) > 0);
+    return isHeld(this.row);
   }
 
   /** Why an input would be held now. */

@@ -13,14 +13,14 @@ import { toView, type InstanceRow, type WorkflowView } from '../store/instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from '../store/jobs';
 import type { DefinitionRegistry } from '../definition/registry';
 import { restore } from '../decider/snapshot';
-import { actorOf, applyInput, type ActivityResult, type EngineInput } from './engine-inputs';
+import { actorOf, applyInput, settleMany, type ActivityResult, type EngineInput } from './engine-inputs';
 import { MachineError } from '../errors/machine.error';
 import { describeKept, incidentError, incidentKindOf, type IncidentKind, type IncidentRow, type KeptInput } from './incidents';
 import { openIncident } from './incident-store';
 import { query } from '../store/sql';
 import { checkSignal, checkSignalType } from './signal-checks';
 import { checkClaim, createInstance, sha256, spawnChild, type IdempotencyClaim } from './instance-create';
-import { Step } from './step';
+import { isHeld, Step } from './step';
 import type { TxContext } from '../store/tx-context';
 import { NO_TELEMETRY, type EngineTelemetry } from '../telemetry/telemetry';
 import { Transactions } from '../store/transactions';
@@ -286,9 +286,31 @@ export class WorkflowEngine {
     const ordered = [...inputs].sort((x, y) => (x.job.workflowId < y.job.workflowId ? -1 : x.job.workflowId > y.job.workflowId ? 1 : 0));
     const { outbox } = await this.transactions.run(async (ctx) => {
       trace.getActiveSpan()?.setAttributes({ 'statera.batch_size': ordered.length, 'statera.workflow_ids': ordered.map((i) => i.job.workflowId) });
+      // Set-based: every instance locked by one statement (in the same id order), and the
+      // first input of each marks its activity or timer row in one statement per kind. An
+      // instance's further inputs go one by one after its first, since the first's transition
+      // may stop what they answer.
+      const ids = [...new Set(ordered.map((i) => i.job.workflowId))];
+      const rows = new Map(
+        (await ctx.tx.rows<InstanceRow>('SELECT * FROM workflow_instance WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR NO KEY UPDATE', [ids])).map((r) => [r.id, r]),
+      );
+      const firsts = ids.flatMap((id) => {
+        const row = rows.get(id);
+        return row ? [{ input: ordered.find((i) => i.job.workflowId === id)!, holding: isHeld(row) }] : [];
+      });
+      const settled = new Map(firsts.map((f, i) => [f.input, i]));
+      const marks = await settleMany(ctx.tx, firsts);
       for (const input of ordered) {
         ctx.useTrace(input.job.trace);
-        await this.inInstance(ctx, input.job.workflowId, actorOf(input), (step) => applyInput(step, input), false);
+        const first = settled.get(input);
+        await this.inInstance(
+          ctx,
+          input.job.workflowId,
+          actorOf(input),
+          (step) => applyInput(step, input, false, first === undefined ? undefined : { row: marks[first] }),
+          false,
+          first === undefined ? undefined : rows.get(input.job.workflowId),
+        );
       }
     });
     await this.dispatch(outbox);
@@ -449,11 +471,13 @@ export class WorkflowEngine {
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,
     annotate = true,
+    locked?: InstanceRow,
   ): Promise<R & { view: WorkflowView }> {
     // NO KEY UPDATE: steps exclude each other, while foreign-key checks of rows that refer
-    // to the instance (children, SLA breaches) need not wait for it.
+    // to the instance (children, SLA breaches) need not wait for it. `locked`: this
+    // transaction locked and read the row already.
     const startedAt = performance.now();
-    const row = await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR NO KEY UPDATE', [workflowId]);
+    const row = locked ?? (await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR NO KEY UPDATE', [workflowId]));
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${publicId(workflowId)}`, { workflowId: publicId(workflowId) });
     const definition = this.registry.get(row.type, row.definition_version);
     if (annotate) trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
