@@ -8,7 +8,7 @@ import { DomainError } from '../errors/domain.error';
 import { MachineError } from '../errors/machine.error';
 import { describeKept, type KeptInput } from './incidents';
 import { machineHasTasks } from '../definition/human-task';
-import { insertActivities, writeInstance, type ActivityInsert } from '../store/instance-write';
+import { insertActivities, writeInstance, type ActivityInsert, type InstanceWrite, type Written } from '../store/instance-write';
 import { HistoryChain, SYSTEM, type Actor, type NewRecord } from '../store/history';
 import { serializeError, type InstanceRow } from '../store/instance';
 import {
@@ -34,6 +34,12 @@ import type { SpawnChild, TxContext } from '../store/tx-context';
  * performs the effects it asks for as rows (activity, timer, effect, outbox) and history,
  * then writes the instance row. Nothing here runs an activity or touches Redis.
  */
+/** A step's write, prepared: what to write, and what to do once it is written. */
+export interface PendingWrite {
+  write: InstanceWrite;
+  written: (written: Written) => void;
+}
+
 /** Paused by an operator, an open incident, or inputs held before still waiting: a new input is kept, in order, not applied. */
 export function isHeld(row: InstanceRow): boolean {
   return !TERMINAL.has(row.status) && (row.status === 'paused' || (row.open_incidents ?? 0) > 0 || (row.held_inputs ?? 0) > 0);
@@ -311,6 +317,16 @@ export class Step implements TaskHost {
    * first closes what is outstanding.
    */
   async finish(flushOutbox = false): Promise<void> {
+    const pending = await this.prepareWrite(flushOutbox);
+    pending.written(await writeInstance(this.tx, pending.write));
+  }
+
+  /**
+   * Everything `finish` does but the write itself: what to write, and what to do with its
+   * result. A caller that writes several instances in one statement (writeInstances) uses it;
+   * nothing may read or change this instance's rows between the two.
+   */
+  async prepareWrite(flushOutbox = false): Promise<PendingWrite> {
     const row = this.row;
     const wasTerminal = this.isTerminal;
     const statusBefore = this.isNew ? null : row.status;
@@ -322,7 +338,7 @@ export class Step implements TaskHost {
     const states = trackStates(this.isNew ? [] : row.state_paths, row.state_entered ?? {}, paths, now);
     // `running` while an invocation is outstanding in the engine's own table: XState keeps a
     // finished child in `snapshot.children` under pure transitions, so the snapshot cannot say.
-    const written = await writeInstance(this.tx, {
+    const write: InstanceWrite = {
       row,
       isNew: this.isNew,
       // An activity scheduled in this step makes it `running` without asking the database.
@@ -335,7 +351,15 @@ export class Step implements TaskHost {
       version: row.version + this.transitions,
       history: this.chain.records,
       outbox,
-    });
+    };
+    return { write, written: (written) => this.written(written, { outbox, statusBefore, paths, states }) };
+  }
+
+  private written(
+    written: Written,
+    { outbox, statusBefore, paths, states }: { outbox: OutboxEntry[]; statusBefore: WorkflowStatus | null; paths: string[]; states: ReturnType<typeof trackStates> },
+  ): void {
+    const row = this.row;
     this.ctx.observations.push({
       workflowId: row.id,
       type: this.definition.type,

@@ -20,7 +20,8 @@ import { openIncident } from './incident-store';
 import { query } from '../store/sql';
 import { checkSignal, checkSignalType } from './signal-checks';
 import { checkClaim, createInstance, sha256, spawnChild, type IdempotencyClaim } from './instance-create';
-import { isHeld, Step } from './step';
+import { isHeld, Step, type PendingWrite } from './step';
+import { writeInstances } from '../store/instance-write';
 import type { TxContext } from '../store/tx-context';
 import { NO_TELEMETRY, type EngineTelemetry } from '../telemetry/telemetry';
 import { Transactions } from '../store/transactions';
@@ -300,18 +301,26 @@ export class WorkflowEngine {
       });
       const settled = new Map(firsts.map((f, i) => [f.input, i]));
       const marks = await settleMany(ctx.tx, firsts);
+      // The instances' writes go together too, in as few statements as fit; an instance's
+      // later input reads what its first wrote, so what is pending is written before it.
+      const pending: PendingWrite[] = [];
+      const flush = async () => {
+        const written = await writeInstances(ctx.tx, pending.map((p) => p.write));
+        pending.splice(0).forEach((p, i) => p.written(written[i]));
+      };
       for (const input of ordered) {
         ctx.useTrace(input.job.trace);
         const first = settled.get(input);
+        if (first === undefined) await flush();
         await this.inInstance(
           ctx,
           input.job.workflowId,
           actorOf(input),
           (step) => applyInput(step, input, false, first === undefined ? undefined : { row: marks[first] }),
-          false,
-          first === undefined ? undefined : rows.get(input.job.workflowId),
+          first === undefined ? { annotate: false } : { annotate: false, locked: rows.get(input.job.workflowId), defer: pending },
         );
       }
+      await flush();
     });
     await this.dispatch(outbox);
   }
@@ -470,12 +479,12 @@ export class WorkflowEngine {
     workflowId: string,
     actor: Actor,
     fn: (step: Step) => Promise<R | void>,
-    annotate = true,
-    locked?: InstanceRow,
+    { annotate = true, locked, defer }: { annotate?: boolean; locked?: InstanceRow; defer?: PendingWrite[] } = {},
   ): Promise<R & { view: WorkflowView }> {
     // NO KEY UPDATE: steps exclude each other, while foreign-key checks of rows that refer
     // to the instance (children, SLA breaches) need not wait for it. `locked`: this
-    // transaction locked and read the row already.
+    // transaction locked and read the row already. `defer`: the write is added there, for
+    // the caller to send with others (the view returned is then the row before it).
     const startedAt = performance.now();
     const row = locked ?? (await ctx.tx.one<InstanceRow>('SELECT * FROM workflow_instance WHERE id = $1 FOR NO KEY UPDATE', [workflowId]));
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${publicId(workflowId)}`, { workflowId: publicId(workflowId) });
@@ -484,7 +493,8 @@ export class WorkflowEngine {
     const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, spawnChild(this.registry));
     step.startedAt = startedAt;
     const r = await fn(step);
-    await step.finish(true);
+    if (defer) defer.push(await step.prepareWrite(true));
+    else await step.finish(true);
     row.snapshot = { ...row.snapshot, context: step.snapshot.context };
     row.state_value = step.snapshot.value;
     row.updated_at = new Date();

@@ -80,7 +80,44 @@ export interface Written {
  * the history's foreign key is deferred, so a new instance and its first records go together.
  */
 export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> {
-  const { params, $ } = parameters();
+  return (await writeInstances(tx, [w]))[0];
+}
+
+/** Parameters per statement at most, well below PostgreSQL's 65,535. */
+const MAX_PARAMS = 20_000;
+
+/**
+ * Several instances' writes (distinct instances of one transaction) in as few statements as
+ * fit: each instance's CTEs as writeInstance would send them, named apart. Results in order.
+ */
+export async function writeInstances(tx: Tx, writes: readonly InstanceWrite[]): Promise<Written[]> {
+  const out: Written[] = [];
+  for (let i = 0; i < writes.length; ) {
+    const { params, $ } = parameters();
+    const parts: { ctes: string[]; select: string }[] = [];
+    // One instance at least per statement, then as many as stay under the limit.
+    while (i < writes.length && (parts.length === 0 || params.length + paramsOf(writes[i]) <= MAX_PARAMS)) {
+      parts.push(instanceCtes(writes[i], $, writes.length === 1 ? '' : String(parts.length)));
+      i++;
+    }
+    const selects = parts.map((p, n) => `SELECT ${parts.length === 1 ? '' : `${n} AS n, `}${p.select}`);
+    const rows = await tx.rows<{ n?: number; status: WorkflowStatus; outbox_ids: string[] | null }>(
+      `WITH ${parts.flatMap((p) => p.ctes).join(',\n')} ${selects.join(' UNION ALL ')}`,
+      params,
+    );
+    const ordered = parts.length === 1 ? rows : [...rows].sort((x, y) => x.n! - y.n!);
+    for (const r of ordered) out.push({ status: r.status, outboxIds: r.outbox_ids ?? [] });
+  }
+  return out;
+}
+
+/** An upper bound of the parameters one instance's write takes. */
+function paramsOf(w: InstanceWrite): number {
+  return 30 + 15 * w.history.length + 6 * w.outbox.length + 12 * w.activities.length;
+}
+
+/** One instance's CTEs, named with `n`, and the select list that returns its status and outbox ids. */
+function instanceCtes(w: InstanceWrite, $: (value: unknown) => string, n: string): { ctes: string[]; select: string } {
   const id = $(w.row.id);
   const status =
     w.status === 'live'
@@ -122,8 +159,8 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
       })()
     : `UPDATE workflow_instance SET ${common.map(([c, v]) => `${c} = ${v}`).join(', ')}, updated_at = now() WHERE id = ${id} RETURNING status`;
 
-  const ctes = [`w AS (${instance})`];
-  if (w.activities.length > 0) ctes.push(`a AS (INSERT INTO activity ${ACTIVITY_COLUMNS} VALUES ${w.activities.map((a) => activityTuple(a, $)).join(', ')})`);
+  const ctes = [`w${n} AS (${instance})`];
+  if (w.activities.length > 0) ctes.push(`a${n} AS (INSERT INTO activity ${ACTIVITY_COLUMNS} VALUES ${w.activities.map((a) => activityTuple(a, $)).join(', ')})`);
   if (w.history.length > 0) {
     const tuples = w.history.map(
       (r) =>
@@ -132,20 +169,16 @@ export async function writeInstance(tx: Tx, w: InstanceWrite): Promise<Written> 
           json(r.stateAfter), r.outcome, r.reason, r.idempotencyKey, json(r.data), r.prevHash, r.hash,
         ].map($).join(', ')})`,
     );
-    ctes.push(`h AS (INSERT INTO workflow_history (workflow_id, seq, recorded_at, kind, actor, origin, event, state_before, state_after, outcome,
+    ctes.push(`h${n} AS (INSERT INTO workflow_history (workflow_id, seq, recorded_at, kind, actor, origin, event, state_before, state_after, outcome,
       reason, idempotency_key, data, prev_hash, hash) VALUES ${tuples.join(', ')})`);
   }
   let outboxIds = `'{}'::text[]`;
   if (w.outbox.length > 0) {
-    ctes.push(`o AS (${OUTBOX_INSERT} ${w.outbox.map((e) => outboxTuple(e, $)).join(', ')} RETURNING id)`);
+    ctes.push(`o${n} AS (${OUTBOX_INSERT} ${w.outbox.map((e) => outboxTuple(e, $)).join(', ')} RETURNING id)`);
     // bigserial ids are handed out in VALUES order, so ordering by id gives the entries' order back.
-    outboxIds = `(SELECT array_agg(id::text ORDER BY id) FROM o)`;
+    outboxIds = `(SELECT array_agg(id::text ORDER BY id) FROM o${n})`;
   }
-  const [result] = await tx.rows<{ status: WorkflowStatus; outbox_ids: string[] }>(
-    `WITH ${ctes.join(',\n')} SELECT (SELECT status FROM w) AS status, ${outboxIds} AS outbox_ids`,
-    params,
-  );
-  return { status: result.status, outboxIds: result.outbox_ids };
+  return { ctes, select: `(SELECT status FROM w${n}) AS status, ${outboxIds} AS outbox_ids` };
 }
 
 function json(value: unknown): string | null {
