@@ -13,6 +13,8 @@ export interface BenchConfig {
   /** Five-step workflows per repeat (scenarios 1 and 4). */
   workflows: number;
   inFlight: number;
+  /** Five-step workflows run one at a time per repeat, for the latency of one workflow alone (scenario 1). */
+  soloWorkflows: number;
   repeats: number;
   /** Timer workflows per repeat (scenario 2). */
   timers: number;
@@ -68,6 +70,7 @@ export function parseArgs(argv: string[]): BenchConfig {
     systems: new Set(list('systems', SYSTEMS)),
     workflows: int('workflows', quick ? 300 : 2000),
     inFlight: int('in-flight', 64),
+    soloWorkflows: quick ? 20 : 100,
     repeats: int('repeats', quick ? 2 : 3),
     timers: int('timers', quick ? 200 : 1000),
     parkedSizes: [...parked].sort((a, b) => a - b),

@@ -17,6 +17,7 @@ export async function throughput(cfg: BenchConfig): Promise<Section> {
   const runners = new Map<SystemName, Runner>();
   let limit: PgLimit | undefined;
   const runs = new Map<SystemName, ThroughputRun[]>();
+  const solo = new Map<SystemName, ThroughputRun[]>();
   const limits: number[] = [];
   try {
     if (cfg.systems.has('statera')) {
@@ -53,11 +54,21 @@ export async function throughput(cfg: BenchConfig): Promise<Section> {
         progress(`  ${fmt(workflowsPerSecond(run))} workflows/s, p99 ${fmt(percentile(run.latencies, 99))} ms, ${fmt(cpuPerThousand(run), 1)} CPU-s per 1,000, ${fmt(walPerWorkflow(run) / 1024, 1)} KB WAL per workflow`);
       }
     }
+    // One workflow in flight: the latency of a workflow alone, the floor being about a commit per step.
+    const soloOrder = (['statera', 'dbos'] as const).filter((n) => runners.has(n));
+    for (let r = 0; r < cfg.repeats; r++) {
+      for (const name of soloOrder.map((_, i) => soloOrder[(i + r) % soloOrder.length])) {
+        progress(`one in flight, repeat ${r + 1}/${cfg.repeats}: ${name} ${cfg.soloWorkflows} workflows one at a time`);
+        const run = await runners.get(name)!.runFiveStep(cfg.soloWorkflows, 1, `solo${r}-${name}`);
+        solo.set(name, [...(solo.get(name) ?? []), run]);
+        progress(`  p50 ${fmt(percentile(run.latencies, 50))} ms, p99 ${fmt(percentile(run.latencies, 99))} ms`);
+      }
+    }
   } finally {
     for (const runner of runners.values()) await runner.close().catch((err) => progress(`close failed: ${(err as Error).message}`));
     await limit?.close().catch(() => undefined);
   }
-  return report(cfg, runs, limits);
+  return report(cfg, runs, limits, solo);
 }
 
 function describeIntegrity(i: Integrity): string {
@@ -67,7 +78,7 @@ function describeIntegrity(i: Integrity): string {
 const cpuPerThousand = (r: ThroughputRun) => ((r.cpuSeconds ?? NaN) / r.completed) * 1000;
 const walPerWorkflow = (r: ThroughputRun) => (r.walBytes ?? NaN) / r.completed;
 
-function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits: number[]): Section {
+function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits: number[], solo: Map<SystemName, ThroughputRun[]>): Section {
   const med = (name: SystemName, f: (r: ThroughputRun) => number) => median((runs.get(name) ?? []).map(f));
   const wfs = (name: SystemName) => med(name, workflowsPerSecond);
   const tpw = med('statera', (r) => r.transactionsPerWorkflow ?? NaN);
@@ -88,6 +99,10 @@ function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits
       String(runs.get(name)!.length),
     ]);
   }
+  const soloMed = (name: SystemName, p: number) => median((solo.get(name) ?? []).map((r) => percentile(r.latencies, p)));
+  for (const name of ['statera', 'dbos'] as const) {
+    if (solo.has(name)) rows.push([`${name}, one in flight`, '—', '—', fmt(soloMed(name, 50)), fmt(soloMed(name, 99)), '—', '—', '—', String(solo.get(name)!.length)]);
+  }
   if (limits.length) rows.push([`PostgreSQL limit (${cfg.limitClients} clients)`, `${fmt(limit / tpw)}*`, `${fmt(limit)} commits/s`, '—', '—', ratio(wfs('statera'), limit / tpw), '—', '—', String(limits.length)]);
   const targets: TargetCheck[] = [];
   if (runs.has('statera') && runs.has('dbos')) {
@@ -98,6 +113,16 @@ function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits
       met: x >= 2,
       comment: x >= 2 ? undefined : `short by ${fmt((1 - x / 2) * 100, 0)} % (${fmt(wfs('statera'))} vs the ${fmt(2 * wfs('dbos'))} workflows/s needed)`,
     });
+  }
+  if (runs.has('statera') && runs.has('dbos')) {
+    const ours = med('statera', (r) => percentile(r.latencies, 99));
+    const theirs = med('dbos', (r) => percentile(r.latencies, 99));
+    targets.push({ target: `p99 start→complete at ${cfg.inFlight} in flight ≤ DBOS's p99`, measured: `${fmt(ours)} vs ${fmt(theirs)} ms`, met: ours <= theirs, comment: ours <= theirs ? undefined : `${fmt(ours - theirs)} ms later than DBOS` });
+  }
+  if (solo.has('statera') && solo.has('dbos')) {
+    const ours = soloMed('statera', 50);
+    const theirs = soloMed('dbos', 50);
+    targets.push({ target: "five-step latency with one workflow in flight: p50 ≤ DBOS's p50", measured: `${fmt(ours)} vs ${fmt(theirs)} ms`, met: ours <= theirs, comment: ours <= theirs ? undefined : `${fmt(ours - theirs)} ms slower than DBOS` });
   }
   if (runs.has('statera') && runs.has('dbos')) {
     const cpu = med('statera', cpuPerThousand) / med('dbos', cpuPerThousand);
@@ -143,6 +168,7 @@ function report(cfg: BenchConfig, runs: Map<SystemName, ThroughputRun[]>, limits
     notes: [
       'Statera: started with the engine\'s `start` in the benchmark process (what the REST API calls, without HTTP); activities run by one `ROLE=worker` process (src/main.ts); latency = `ended_at − created_at` of each instance row. Completion is observed by polling the in-flight ids by primary key every 10 ms.',
       'DBOS Transact: `DBOS.startWorkflow` + `getResult` in the benchmark process, which is also where DBOS runs the steps (`DBOS.runStep`); system database on the same server; latency = `updated_at − created_at` of `dbos.workflow_status`.',
+      `One in flight: ${cfg.soloWorkflows} workflows per repeat started one after the other, each when the one before ended, after the throughput repeats; same latency measures.`,
       'Raw BullMQ: five chained jobs (each adds the next), worker concurrency 16 in the benchmark process, no PostgreSQL; latency measured in process from the first add to the fifth job.',
       `Transitions: a Statera workflow here takes ${fmt(tpw, 1)} engine transactions (the start + one per activity result, from \`workflow_instance.version\`). * The limit row's workflows/s is commits/s ÷ that number: the ceiling if PostgreSQL did nothing else.`,
       'Cost: CPU-seconds (utime + stime from /proc) of the benchmark process and its descendants (Statera\'s worker process) plus every PostgreSQL and Redis server process, over each repeat, per 1,000 completed workflows; WAL bytes = `pg_wal_lsn_diff` of `pg_current_wal_lsn()` across the repeat, per completed workflow. Both count whatever else the machine and the server did meanwhile, so the benchmark runs alone.',
