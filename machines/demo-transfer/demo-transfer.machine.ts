@@ -75,9 +75,10 @@ export function createDemoTransferMachine(config: DemoTransferConfig) {
       },
       rejected: {
         type: 'final',
+        meta: { outcome: 'rejection' },
         entry: [assign({ outcome: 'rejected' }), { type: 'notifyCustomer', params: ({ context }) => ({ transferId: context.transferId, outcome: 'rejected' }) }],
       },
-      expired: { type: 'final', entry: assign({ outcome: 'expired' }) },
+      expired: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'expired' }) },
       cancelled: { type: 'final', tags: ['cancelled'], entry: assign({ outcome: 'cancelled' }) },
     },
     output: ({ context }) => ({ outcome: context.outcome, holdId: context.holdId, decidedBy: context.decidedBy }),

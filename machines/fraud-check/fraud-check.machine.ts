@@ -131,7 +131,7 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
         },
       },
       approved: { type: 'final', entry: assign({ decision: 'approved' }) },
-      declined: { type: 'final', entry: assign({ decision: 'declined' }) },
+      declined: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ decision: 'declined' }) },
       // Tagged `failed`: the workflow ends `failed` and its parent gets the error event.
       scoringFailed: { type: 'final', tags: ['failed'] },
     },

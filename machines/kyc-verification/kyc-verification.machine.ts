@@ -195,8 +195,8 @@ export function createKycVerificationMachine(config: KycVerificationConfig) {
         },
       },
       verified: { type: 'final', entry: assign({ outcome: 'verified' }) },
-      rejected: { type: 'final', entry: assign({ outcome: 'rejected' }) },
-      expired: { type: 'final', entry: assign({ outcome: 'expired' }) },
+      rejected: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'rejected' }) },
+      expired: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'expired' }) },
     },
     // Computed in a final state only, where `outcome` and `decidedBy` are set.
     output: ({ context }) => ({

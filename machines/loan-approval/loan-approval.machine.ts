@@ -281,6 +281,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
       disbursed: { type: 'final', entry: assign({ outcome: 'disbursed' }) },
       declined: {
         type: 'final',
+        meta: { outcome: 'rejection' },
         entry: [
           assign({ outcome: 'declined' }),
           {
@@ -289,10 +290,11 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
           },
         ],
       },
-      expired: { type: 'final', entry: assign({ outcome: 'expired' }) },
-      withdrawn: { type: 'final', entry: assign({ outcome: 'withdrawn' }) },
+      expired: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'expired' }) },
+      withdrawn: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'withdrawn' }) },
       failed: {
         type: 'final',
+        meta: { outcome: 'failure' },
         entry: [
           assign({ outcome: 'failed' }),
           { type: 'withdrawOffer', params: ({ context }) => ({ applicationId: context.applicationId, applicantId: context.applicant.id, reason: context.reason }) },

@@ -240,10 +240,10 @@ export function createTradeExecutionMachine(config: TradeExecutionConfig) {
         },
       },
       settled: { type: 'final', entry: assign({ outcome: 'settled' }) },
-      rejected: { type: 'final', entry: assign({ outcome: 'rejected' }) },
+      rejected: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'rejected' }) },
       cancelled: { type: 'final', tags: ['cancelled'], entry: assign({ outcome: 'cancelled', reason: ({ context }) => `cancel requested by ${context.cancelRequestedBy ?? 'unknown'}` }) },
-      expired: { type: 'final', entry: assign({ outcome: 'expired', reason: 'market-closed' }) },
-      settlementFailed: { type: 'final', entry: assign({ outcome: 'settlement-failed' }) },
+      expired: { type: 'final', meta: { outcome: 'rejection' }, entry: assign({ outcome: 'expired', reason: 'market-closed' }) },
+      settlementFailed: { type: 'final', meta: { outcome: 'failure' }, entry: assign({ outcome: 'settlement-failed' }) },
     },
     output: ({ context }) => ({
       outcome: context.outcome ?? 'rejected',

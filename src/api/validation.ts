@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../engine/errors/domain.error';
 import { INCIDENT_KINDS } from '../engine/loop/incidents';
-import { WORKFLOW_STATUSES, type WorkflowStatus } from '../engine/decider/snapshot';
+import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES, type WorkflowOutcome, type WorkflowStatus } from '../engine/decider/snapshot';
 
 /** Parses with zod; failures become a 400 listing each field at fault. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
@@ -59,6 +59,8 @@ export const queryTimestamp = z.iso
 export const listQuerySchema = z.strictObject({
   type: z.string().optional(),
   status: z.enum(WORKFLOW_STATUSES as [WorkflowStatus, ...WorkflowStatus[]]).optional(),
+  /** The business outcome of ended instances. */
+  outcome: z.enum(WORKFLOW_OUTCOMES as [WorkflowOutcome, ...WorkflowOutcome[]]).optional(),
   state: z.string().optional(),
   businessKey: z.string().optional(),
   /** Past a state's SLA now. */

@@ -13,7 +13,7 @@ import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optio
 import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
-import { WORKFLOW_STATUSES } from '../engine/decider/snapshot';
+import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../engine/decider/snapshot';
 
 
 @ApiTags('workflows')
@@ -50,14 +50,15 @@ export class WorkflowsController {
 
   @Get()
   @ApiOperation({
-    summary: 'List workflows, newest first (filters: type, status, state, businessKey, overdue, retrying, hasIncident, createdAfter, createdBefore; cursor pagination)',
+    summary: 'List workflows, newest first (filters: type, status, outcome, state, businessKey, overdue, retrying, hasIncident, createdAfter, createdBefore; cursor pagination)',
     description:
       '`overdue=true`: instances past a state\'s SLA now, each with `overdue: [{state, enteredAt, maxDurationMs, overdueByMs}]`. ' +
       '`retrying=true`: instances with an activity still retrying after ACTIVITY_RETRY_ALERT_MS, each with `retrying: [{activityId, activity, attempts, since, lastError}]`. ' +
-      '`status=failed` lists the failed ones. `createdAfter` (inclusive) and `createdBefore` (exclusive) are ISO 8601 timestamps with a time zone.',
+      '`status=failed` lists the failed ones; `outcome=rejection` the ones that ended in a final state declaring `meta.outcome: \'rejection\'` (a completed payment rejected by fraud rules, say). `createdAfter` (inclusive) and `createdBefore` (exclusive) are ISO 8601 timestamps with a time zone.',
   })
   @ApiQuery({ name: 'type', required: false })
   @ApiQuery({ name: 'status', required: false, enum: [...WORKFLOW_STATUSES] })
+  @ApiQuery({ name: 'outcome', required: false, enum: [...WORKFLOW_OUTCOMES], description: "ended instances by business outcome: what their final state's `meta.outcome` declares" })
   @ApiQuery({ name: 'state', required: false, description: 'a dotted state path, ancestors included' })
   @ApiQuery({ name: 'businessKey', required: false })
   @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })

@@ -7,6 +7,8 @@ export interface Overview {
   generatedAt: string;
   /** Instances per type and status, every type that has one. */
   counts: { type: string; status: string; count: number }[];
+  /** Ended instances per type and business outcome (success, rejection, failure, cancelled). */
+  outcomes: { type: string; outcome: string; count: number }[];
   /** Per-minute buckets over the last hour, oldest first: `minutes[i]` is the bucket's start. */
   throughput: { minutes: string[]; started: number[]; completed: number[]; failed: number[] };
   /** Open and overdue human tasks (of the caller's groups, for a reviewer). */
@@ -43,8 +45,13 @@ export class StatsQueries {
       `SELECT now() AS now, date_trunc('minute', now()) - make_interval(mins => $1) AS since`,
       [THROUGHPUT_MINUTES - 1],
     );
-    const [counts, started, ended, tasks, incidents] = await Promise.all([
+    const [counts, outcomes, started, ended, tasks, incidents] = await Promise.all([
       query<{ type: string; status: string; count: string }>(this.db, 'SELECT type, status, count(*) AS count FROM workflow_instance WHERE tenant = $1 GROUP BY type, status ORDER BY type, status', [tenant]),
+      query<{ type: string; outcome: string; count: string }>(
+        this.db,
+        'SELECT type, outcome, count(*) AS count FROM workflow_instance WHERE tenant = $1 AND outcome IS NOT NULL GROUP BY type, outcome ORDER BY type, outcome',
+        [tenant],
+      ),
       query<{ minute: Date; count: string }>(this.db, `SELECT date_trunc('minute', created_at) AS minute, count(*) AS count FROM workflow_instance WHERE tenant = $2 AND created_at >= $1 GROUP BY 1`, [since, tenant]),
       query<{ minute: Date; status: string; count: string }>(
         this.db,
@@ -80,6 +87,7 @@ export class StatsQueries {
     return {
       generatedAt: new Date(now).toISOString(),
       counts: counts.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) })),
+      outcomes: outcomes.map((r) => ({ type: r.type, outcome: r.outcome, count: Number(r.count) })),
       throughput,
       tasks: { open: Number(tasks[0]?.open ?? 0), overdue: Number(tasks[0]?.overdue ?? 0) },
       incidents: {

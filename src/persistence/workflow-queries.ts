@@ -10,6 +10,7 @@ import type { TenantScope } from '../auth/tenant-scope';
 export interface ListFilter {
   type?: string;
   status?: string;
+  outcome?: string;
   state?: string;
   businessKey?: string;
   /** Only instances past a state's SLA now. */
@@ -142,6 +143,7 @@ export class WorkflowQueries {
     where.push(`w.tenant = ${param(scope.tenant)}`);
     if (filter.type) where.push(`w.type = ${param(filter.type)}`);
     if (filter.status) where.push(`w.status = ${param(filter.status)}`);
+    if (filter.outcome) where.push(`w.outcome = ${param(filter.outcome)}`);
     if (filter.state) where.push(`${param(filter.state)} = ANY(w.state_paths)`);
     if (filter.businessKey) where.push(`w.business_key = ${param(filter.businessKey)}`);
     if (filter.createdAfter) where.push(`w.created_at >= ${param(filter.createdAfter)}::timestamptz`);

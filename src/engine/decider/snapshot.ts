@@ -40,6 +40,28 @@ export function statusOf(snapshot: AnyMachineSnapshot, cancelRequested: boolean)
   return 'waiting';
 }
 
+/**
+ * The business outcome of an ended workflow, beside its technical status: a payment that was
+ * rejected by fraud rules ends `completed` (the process ran as designed) with the outcome
+ * `rejection`. A final state declares it in its `meta.outcome`; one that declares nothing is a
+ * `success`. An ending the machine did not choose says it itself: `failed` and `terminated`
+ * are `failure`, `cancelled` is `cancelled`.
+ */
+export type WorkflowOutcome = 'success' | 'rejection' | 'failure' | 'cancelled';
+export const WORKFLOW_OUTCOMES: readonly WorkflowOutcome[] = ['success', 'rejection', 'failure', 'cancelled'];
+/** What a final state may declare in `meta.outcome`. */
+export const DECLARED_OUTCOMES: readonly WorkflowOutcome[] = ['success', 'rejection', 'failure'];
+
+export function outcomeOf(snapshot: AnyMachineSnapshot, status: WorkflowStatus): WorkflowOutcome | null {
+  if (!TERMINAL.has(status)) return null;
+  if (status === 'cancelled') return 'cancelled';
+  if (status !== 'completed') return 'failure';
+  for (const meta of Object.values((snapshot.getMeta?.() ?? {}) as Record<string, { outcome?: unknown } | undefined>)) {
+    if (meta && DECLARED_OUTCOMES.includes(meta.outcome as WorkflowOutcome)) return meta.outcome as WorkflowOutcome;
+  }
+  return 'success';
+}
+
 /** Every active state as a dotted path, ancestors included, so a list can filter by any of them. */
 export function statePaths(value: StateValue): string[] {
   if (typeof value === 'string') return [value];

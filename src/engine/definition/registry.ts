@@ -1,5 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { invokedSources } from '../decider/action-adapter';
+import { machineStates } from '../decider/machine-states';
+import { DECLARED_OUTCOMES } from '../decider/snapshot';
 import type { ActivityDefinition, WorkflowDefinition } from './definition';
 import { DomainError } from '../errors/domain.error';
 
@@ -26,6 +28,7 @@ export class DefinitionRegistry {
       throw new DomainError('definition_invalid', `${key}: version must be a positive integer`);
     }
     if (this.byKey.has(key)) throw new DomainError('definition_invalid', `${key} is registered twice`);
+    checkOutcomes(key, definition.machine);
     this.byKey.set(key, definition);
     this.byMachine.set(definition.machine, definition);
     const current = this.latest.get(definition.type);
@@ -76,5 +79,19 @@ export class DefinitionRegistry {
       'definition_invalid',
       `${definition.type}@${definition.version}: invoked src "${src}" is neither an activity nor a registered machine`,
     );
+  }
+}
+
+/** `meta.outcome` is declared on final states only, and is one of DECLARED_OUTCOMES. */
+function checkOutcomes(key: string, machine: AnyStateMachine): void {
+  for (const { path, node } of machineStates(machine)) {
+    const outcome = (node.meta as { outcome?: unknown } | undefined)?.outcome;
+    if (outcome === undefined) continue;
+    if ((node as { type?: string }).type !== 'final') {
+      throw new DomainError('definition_invalid', `${key}: state "${path}" declares meta.outcome but is not a final state`);
+    }
+    if (!DECLARED_OUTCOMES.includes(outcome as never)) {
+      throw new DomainError('definition_invalid', `${key}: state "${path}" declares meta.outcome ${JSON.stringify(outcome)}; use one of ${DECLARED_OUTCOMES.join(', ')}`);
+    }
   }
 }

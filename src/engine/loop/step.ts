@@ -23,7 +23,7 @@ import {
   type OutboxEntry,
 } from '../store/jobs';
 import type { DefinitionRegistry } from '../definition/registry';
-import { persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from '../decider/snapshot';
+import { outcomeOf, persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from '../decider/snapshot';
 import type { Tx } from '../store/sql';
 import { closeTasks, syncTasks, taskTimerFired, type TaskHost } from './step-tasks';
 import { trackStates } from '../decider/state-entered';
@@ -391,6 +391,7 @@ export class Step implements TaskHost {
     await this.flushInvocations();
     const row = this.row;
     row.ended_at = new Date();
+    row.outcome = outcomeOf(this.snapshot, status);
     // A machine that reached a final state has an output, also when it got there by its cancel path.
     if (this.snapshot.status === 'done') row.output = this.snapshot.output ?? null;
     if (status === 'failed' || status === 'terminated') row.error = serializeError(this.failure ?? this.snapshot.error ?? this.lastError ?? failureOf(this.snapshot));
@@ -422,7 +423,7 @@ export class Step implements TaskHost {
       else this.ctx.outbox.push(removeEntry(row.id, 'timers', jobIds.timer(s.id)));
     }
     if (machineHasTasks(this.definition.machine)) await closeTasks(this, null, `the workflow ended ${status}`);
-    this.record({ kind: `workflow.${status}`, outcome: status === 'completed' ? 'ok' : 'failed', stateAfter: this.snapshot.value, data: { output: row.output ?? null, error: row.error ?? null } }, SYSTEM);
+    this.record({ kind: `workflow.${status}`, outcome: status === 'completed' ? 'ok' : 'failed', stateAfter: this.snapshot.value, data: { outcome: row.outcome, output: row.output ?? null, error: row.error ?? null } }, SYSTEM);
     if (row.parent_id && row.parent_invocation_id) {
       const outcome: ChildOutcome =
         status === 'completed'

@@ -113,7 +113,7 @@ export async function writeInstances(tx: Tx, writes: readonly InstanceWrite[]): 
 
 /** An upper bound of the parameters one instance's write takes. */
 function paramsOf(w: InstanceWrite): number {
-  return 30 + 15 * w.history.length + 6 * w.outbox.length + 12 * w.activities.length;
+  return 32 + 15 * w.history.length + 6 * w.outbox.length + 12 * w.activities.length;
 }
 
 /** One instance's CTEs, named with `n`, and the select list that returns its status and outbox ids. */
@@ -140,6 +140,7 @@ function instanceCtes(w: InstanceWrite, $: (value: unknown) => string, n: string
     ['open_incidents', $(row.open_incidents ?? 0)],
     ['held_inputs', $(row.held_inputs ?? 0)],
     ['ended_at', $(row.ended_at)],
+    ['outcome', $(row.outcome ?? null)],
   ];
   const instance = w.isNew
     ? (() => {

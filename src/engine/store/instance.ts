@@ -1,4 +1,4 @@
-import type { WorkflowStatus } from '../decider/snapshot';
+import type { WorkflowOutcome, WorkflowStatus } from '../decider/snapshot';
 import { publicId } from './tenancy';
 
 /** A `workflow_instance` row as the engine reads it. */
@@ -33,6 +33,8 @@ export interface InstanceRow {
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
+  /** Set by the transaction that ends the workflow (see outcomeOf). */
+  outcome?: WorkflowOutcome | null;
 }
 
 /** What the API shows of an instance. */
@@ -44,6 +46,8 @@ export interface WorkflowView {
   definitionVersion: number;
   businessKey: string | null;
   status: WorkflowStatus;
+  /** The business outcome once ended (success, rejection, failure, cancelled); null while live. */
+  outcome: WorkflowOutcome | null;
   state: unknown;
   context: unknown;
   input: unknown;
@@ -64,6 +68,7 @@ export function toView(row: InstanceRow): WorkflowView {
     definitionVersion: row.definition_version,
     businessKey: row.business_key,
     status: row.status,
+    outcome: row.outcome ?? null,
     state: row.state_value,
     context: row.snapshot?.context ?? null,
     input: row.input,
