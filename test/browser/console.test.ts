@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { consoleMiddleware } from '../../src/console/console-static';
 import { startProcessesApp, type ProcessesApp } from '../support/processes-app';
+import { waitFor } from '../support/env';
 import { assertConsoleBuilt, launchBrowser, screenshot, signedInPage, type Browser } from './browser';
 
 jest.setTimeout(120_000);
@@ -241,4 +242,41 @@ test('overview, the filtered workflow list and the definitions with their diagra
   await report.getByText('payment-settlement').first().waitFor();
   await page.getByRole('region', { name: 'Compliance report' }).getByRole('link', { name: 'Open in a new tab' }).waitFor();
   await screenshot(page, 'definitions');
+});
+
+test('a payment that failed its business is found from the overview by its outcome and walked to its cause, on its timeline', async () => {
+  // More than the debtor has: the bank refuses the hold, and the payment ends `completed` in its `failed` state.
+  const input = { ...example['payment-settlement'], paymentId: 'PAY-CONSOLE-SHORT', amount: { value: 9_999_999_900, currency: 'EUR' } };
+  expect((await as('ops-1')('POST', '/v1/workflows', { type: 'payment-settlement', workflowId: 'pay-console-short', input })).status).toBe(201);
+  await waitFor(async () => ((await as('ops-1')('GET', '/v1/workflows/pay-console-short')).body.endedAt ? true : undefined), 'the short payment to end', 30_000);
+
+  const page = await pageOf('ops-1');
+  await page.goto(`${url}/#/`);
+  await page.getByTestId('outcome-failure').filter({ hasText: /^[1-9]\d*$/ }).waitFor();
+  await page.getByRole('link', { name: /ended in failure/ }).click();
+  await page.waitForURL(/#\/workflows\?outcome=failure$/);
+  const list = page.getByRole('region', { name: 'Workflow list' });
+  await list.getByRole('link', { name: 'pay-console-short', exact: true }).click();
+
+  await page.getByRole('heading', { name: 'pay-console-short' }).waitFor();
+  await page.getByTestId('workflow-status').filter({ hasText: 'completed' }).waitFor();
+  await page.getByTestId('workflow-outcome').filter({ hasText: 'failure' }).waitFor();
+  // The cause, in the partner's words, on the record of the failed activity, named.
+  const history = page.getByRole('list', { name: 'History' });
+  const failedRecord = history.getByRole('listitem').filter({ hasText: 'activity.failed' });
+  await failedRecord.getByText('reserveFunds').first().waitFor();
+  await failedRecord.getByText(/available, 9999999900 needed/).first().waitFor();
+  // Its payload opens on demand.
+  await failedRecord.getByText('payload').click();
+  await failedRecord.getByLabel(/Payload of record/).filter({ hasText: 'xstate.error.actor.reserveFunds' }).filter({ hasText: 'acme-gmbh-eur' }).waitFor();
+  // The timeline has a bar per activity, with how it ended.
+  const timeline = page.getByRole('figure', { name: 'Timeline of activities, timers and tasks' });
+  await timeline.getByTestId('timeline-bar').filter({ hasText: 'reserveFunds' }).filter({ hasText: 'failed' }).waitFor();
+  await screenshot(page, 'workflow-failed-cause');
+
+  // Found by its id from the list page too.
+  await page.goto(`${url}/#/workflows`);
+  await page.getByLabel('Workflow id').fill('pay-console-short');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await page.getByRole('heading', { name: 'pay-console-short' }).waitFor();
 });

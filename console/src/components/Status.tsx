@@ -4,6 +4,15 @@ export const ENDED_STATUSES: readonly string[] = ['completed', 'failed', 'cancel
 /** Every workflow status, in the order the console lists them. */
 export const WORKFLOW_STATUSES = ['running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'terminated'] as const;
 
+/** Business outcomes of ended workflows, in the order the console lists them. */
+export const WORKFLOW_OUTCOMES = ['success', 'rejection', 'failure', 'cancelled'] as const;
+
+/** An ended workflow's business outcome beside its status: "completed" says the process ran, this what it came to. */
+export function OutcomeBadge({ outcome }: { outcome: string | null | undefined }) {
+  if (!outcome) return null;
+  return <span className={`badge outcome-${outcome}`}>{outcome}</span>;
+}
+
 /** A workflow or task status as a coloured pill; the word is the text, the colour only a hint. */
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status}`}>{status}</span>;

@@ -1,5 +1,5 @@
 import { href } from '../router';
-import { formatDuration, formatTime, stateLabel, StatusBadge } from './Status';
+import { formatDuration, formatTime, OutcomeBadge, stateLabel, StatusBadge } from './Status';
 
 export interface WorkflowRow {
   id: string;
@@ -7,6 +7,8 @@ export interface WorkflowRow {
   definitionVersion: number;
   businessKey: string | null;
   status: string;
+  /** The business outcome once ended (success, rejection, failure, cancelled). */
+  outcome?: string | null;
   state: unknown;
   createdAt: string;
   updatedAt: string;
@@ -77,7 +79,7 @@ export function WorkflowTable({ items, empty, compact }: { items: WorkflowRow[] 
                 {w.type} <span className="muted">v{w.definitionVersion}</span>
               </td>
               <td>
-                <StatusBadge status={w.status} />
+                <StatusBadge status={w.status} /> <OutcomeBadge outcome={w.outcome} />
               </td>
               <td className="mono small">{stateLabel(w.state)}</td>
               {!compact && <td>{w.businessKey ?? <span className="muted">—</span>}</td>}

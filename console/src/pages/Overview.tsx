@@ -2,7 +2,7 @@ import { api } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { ThroughputChart, type Throughput } from '../components/ThroughputChart';
 import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
-import { formatDuration, formatTime, WORKFLOW_STATUSES } from '../components/Status';
+import { formatDuration, formatTime, WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../components/Status';
 import { useMe } from '../me';
 import { errorLine, mayReadOperations, type Incident, type Page } from '../operations';
 import { usePoll } from '../poll';
@@ -11,6 +11,7 @@ import { href } from '../router';
 interface OverviewStats {
   generatedAt: string;
   counts: { type: string; status: string; count: number }[];
+  outcomes: { type: string; outcome: string; count: number }[];
   throughput: Throughput;
   tasks: { open: number; overdue: number };
   incidents: { open: number; byKind: { type: string; kind: string; count: number }[] };
@@ -77,7 +78,8 @@ export function Overview() {
   const incidents = usePoll(async () => (incidentReader ? api<Page<Incident>>(`/v1/incidents?status=open&limit=${NEWEST_INCIDENTS}`) : undefined), [incidentReader]);
   const stats = usePoll(() => api<OverviewStats>('/v1/stats/overview'), []);
   const openIncidents = stats.data ? String(stats.data.incidents.open) : '…';
-  const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?status=failed&limit=10'), []);
+  // Failures of the business, not only of the machine: a completed payment whose funds could not be reserved is one.
+  const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?outcome=failure&limit=10'), []);
   const overdue = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?overdue=true&limit=10'), []);
   const overdueTasks = usePoll(() => api<{ items: any[] }>('/v1/tasks?status=open&overdue=true&limit=10'), []);
 
@@ -85,6 +87,7 @@ export function Overview() {
   const totals = Object.fromEntries(STATUSES.map((st) => [st, s?.counts.filter((c) => c.status === st).reduce((a, c) => a + c.count, 0) ?? 0]));
   const types = [...new Set(s?.counts.map((c) => c.type) ?? [])];
   const count = (type: string, status: string) => s?.counts.find((c) => c.type === type && c.status === status)?.count ?? 0;
+  const outcomeTotal = (o: string) => s?.outcomes.filter((c) => c.outcome === o).reduce((a, c) => a + c.count, 0) ?? 0;
 
   return (
     <>
@@ -112,6 +115,14 @@ export function Overview() {
             <span className="tile-label">open incidents</span>
           </a>
         )}
+      </section>
+      <section className="tiles" aria-label="Ended workflows by outcome">
+        {WORKFLOW_OUTCOMES.map((o) => (
+          <a key={o} className={`tile tile-outcome-${o}`} href={href('/workflows', { outcome: o })}>
+            <span className="tile-value" data-testid={`outcome-${o}`}>{s ? outcomeTotal(o) : '…'}</span>
+            <span className="tile-label">{o === 'cancelled' ? 'ended cancelled' : `ended in ${o}`}</span>
+          </a>
+        ))}
       </section>
       {incidentReader && <OpenIncidents data={incidents.data} problem={incidents.problem} />}
 
@@ -162,9 +173,10 @@ export function Overview() {
 
       <div className="grid-2">
         <section className="card" aria-labelledby="failed-heading">
-          <h2 id="failed-heading">Failed</h2>
+          <h2 id="failed-heading">Ended in failure</h2>
+          <p className="muted small">Failed workflows and those whose final state is a business failure.</p>
           <ProblemAlert problem={failed.problem} />
-          <WorkflowTable items={failed.data?.items} empty="No failed workflows." compact />
+          <WorkflowTable items={failed.data?.items} empty="No workflow ended in failure." compact />
         </section>
         <section className="card" aria-labelledby="overdue-heading">
           <h2 id="overdue-heading">Overdue</h2>

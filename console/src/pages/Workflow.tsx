@@ -3,7 +3,7 @@ import { api, enc } from '../api';
 import { Diagram } from '../components/Diagram';
 import { JsonView } from '../components/JsonView';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { ENDED_STATUSES, formatDuration, formatTime, stateLabel, StatusBadge } from '../components/Status';
+import { ENDED_STATUSES, formatDuration, formatTime, OutcomeBadge, stateLabel, StatusBadge } from '../components/Status';
 import type { WorkflowRow } from '../components/WorkflowTable';
 import { useMe } from '../me';
 import { decideApproval, mayOperate, mayReadOperations, type Approval, type Incident, type Page } from '../operations';
@@ -93,6 +93,11 @@ export function WorkflowPage({ id }: { id: string }) {
           <span data-testid="workflow-status">
             <StatusBadge status={w.status} />
           </span>
+          {w.outcome && (
+            <span data-testid="workflow-outcome" title="the business outcome its final state declares">
+              <OutcomeBadge outcome={w.outcome} />
+            </span>
+          )}
           {w.incidents?.length ? (
             <span className="badge badge-incident">{w.incidents.length === 1 ? 'open incident' : `${w.incidents.length} open incidents`}</span>
           ) : null}
@@ -117,7 +122,7 @@ export function WorkflowPage({ id }: { id: string }) {
         <dd>{formatTime(w.createdAt)}</dd>
         <dt>{ended ? 'ended' : 'last change'}</dt>
         <dd>{formatTime(w.endedAt ?? w.updatedAt)}</dd>
-        <dt>version</dt>
+        <dt title="transitions applied to this instance so far; the definition's version is beside its type">transitions</dt>
         <dd>{w.version}</dd>
         {w.heldInputs ? (
           <>

@@ -1,12 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, queryString } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { WORKFLOW_STATUSES } from '../components/Status';
+import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../components/Status';
 import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
 import { usePoll } from '../poll';
-import { navigate } from '../router';
+import { href, navigate } from '../router';
 
-const FILTERS = ['type', 'status', 'state', 'businessKey', 'createdAfter', 'createdBefore', 'overdue', 'retrying', 'hasIncident'] as const;
+const FILTERS = ['type', 'status', 'outcome', 'state', 'businessKey', 'createdAfter', 'createdBefore', 'overdue', 'retrying', 'hasIncident'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 25;
 
@@ -41,6 +41,11 @@ export function Workflows({ query }: { query: URLSearchParams }) {
     setPrevious([]);
     navigate('/workflows', draft);
   };
+  const [wanted, setWanted] = useState('');
+  const open = (e: FormEvent) => {
+    e.preventDefault();
+    if (wanted.trim()) navigate(`/workflows/${encodeURIComponent(wanted.trim())}`);
+  };
   const set = (name: keyof Filters, value: string | undefined) => setDraft((d) => ({ ...d, [name]: value || undefined }));
 
   return (
@@ -48,6 +53,18 @@ export function Workflows({ query }: { query: URLSearchParams }) {
       <div className="page-head">
         <h1>Workflows</h1>
       </div>
+      <form className="card filters" onSubmit={open} aria-label="Open a workflow by id">
+        <div className="field">
+          <label htmlFor="f-id">Workflow id</label>
+          <input id="f-id" className="mono" placeholder="e.g. pay-00042" value={wanted} onChange={(e) => setWanted(e.target.value)} />
+        </div>
+        <div className="filter-actions">
+          <button type="submit">Open</button>
+          <span className="muted small">
+            or search by business key below; <a href={href('/workflows')}>all workflows</a>
+          </span>
+        </div>
+      </form>
       <form className="card filters" onSubmit={apply} aria-label="Filters" noValidate>
         <div className="field">
           <label htmlFor="f-type">Type</label>
@@ -64,6 +81,15 @@ export function Workflows({ query }: { query: URLSearchParams }) {
             <option value="">any</option>
             {WORKFLOW_STATUSES.map((s) => (
               <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-outcome">Outcome</label>
+          <select id="f-outcome" value={draft.outcome ?? ''} onChange={(e) => set('outcome', e.target.value)}>
+            <option value="">any</option>
+            {WORKFLOW_OUTCOMES.map((o) => (
+              <option key={o}>{o}</option>
             ))}
           </select>
         </div>
