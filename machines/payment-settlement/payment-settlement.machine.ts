@@ -282,7 +282,11 @@ export function createPaymentSettlementMachine(config: PaymentSettlementConfig, 
         meta: { sla: { maxDurationMs: 2 * config.settlementTimeoutMs } },
         after: { settlementTimeout: 'queryingSettlement' },
         on: {
-          'settlement.confirmed': { guard: { type: 'isOurSettlement', params: ({ event }) => event }, target: 'capturing' },
+          'settlement.confirmed': {
+            guard: { type: 'isOurSettlement', params: ({ event }) => event },
+            target: 'capturing',
+            description: "the callback's reference must be this payment's paymentId, and its transfer this payment's transfer when one is given",
+          },
           'settlement.failed': [
             {
               guard: { type: 'isOurSettlementWithDeal', params: ({ event }) => event },

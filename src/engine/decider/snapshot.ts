@@ -76,3 +76,28 @@ export function statePaths(value: StateValue): string[] {
 function tagsCancellation(machine: AnyStateMachine): boolean {
   return anyState(machine, 'cancelled-tag', (node) => (node.tags ?? []).includes('cancelled'));
 }
+
+/** A guarded transition the current states have for an event: the guard's name and the transition's description. */
+export interface GuardRefusal {
+  guard: string;
+  description?: string;
+}
+
+/**
+ * Why an event the current states have transitions for was not taken: every such transition
+ * is guarded, and each guard said no. Empty when no active state has a transition for the
+ * event at all (it is not accepted here, whatever its payload).
+ */
+export function refusingGuards(snapshot: AnyMachineSnapshot, eventType: string): GuardRefusal[] {
+  const nodes = ((snapshot as unknown as { _nodes?: { transitions?: Map<string, { guard?: unknown; description?: string }[]> }[] })._nodes ?? []);
+  const candidates = nodes.flatMap((n) => n.transitions?.get(eventType) ?? []);
+  if (candidates.length === 0 || candidates.some((t) => !t.guard)) return [];
+  return candidates.map((t) => ({ guard: guardName(t.guard), ...(t.description ? { description: t.description } : {}) }));
+}
+
+function guardName(guard: unknown): string {
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') return guard.name && guard.name !== 'guard' ? guard.name : 'an inline guard';
+  const type = (guard as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : 'an inline guard';
+}

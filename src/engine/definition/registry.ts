@@ -52,12 +52,19 @@ export class DefinitionRegistry {
   get(type: string, version?: number): WorkflowDefinition {
     const d = version === undefined ? this.latest.get(type) : this.byKey.get(`${type}@${version}`);
     if (!d) {
-      throw new DomainError('definition_not_found', `no definition ${version === undefined ? type : `${type}@${version}`}`, {
+      const known = this.latest.has(type) ? this.versionsOf(type).map(String) : [...this.latest.keys()].sort();
+      const hint = this.latest.has(type) ? `; versions registered: ${known.join(', ')}` : known.length ? `; known types: ${known.join(', ')}` : '';
+      throw new DomainError('definition_not_found', `no definition ${version === undefined ? type : `${type}@${version}`}${hint}`, {
         workflowType: type,
         ...(version === undefined ? {} : { version }),
+        ...(this.latest.has(type) ? { versions: this.versionsOf(type) } : { knownTypes: known }),
       });
     }
     return d;
+  }
+
+  private versionsOf(type: string): number[] {
+    return [...this.byKey.values()].filter((d) => d.type === type).map((d) => d.version).sort((a, b) => a - b);
   }
 
   /** Whether this process registers that version. */

@@ -12,7 +12,7 @@ import { SYSTEM, type Actor } from '../store/history';
 import { toView, type InstanceRow, type WorkflowView } from '../store/instance';
 import type { ActivityJob, ChildOutcome, EffectJob, OutboxEntry, TimerJob } from '../store/jobs';
 import type { DefinitionRegistry } from '../definition/registry';
-import { restore } from '../decider/snapshot';
+import { refusingGuards, restore, type GuardRefusal } from '../decider/snapshot';
 import { actorOf, applyInput, settleMany, type ActivityResult, type EngineInput } from './engine-inputs';
 import { MachineError } from '../errors/machine.error';
 import { describeKept, incidentError, incidentKindOf, type IncidentKind, type IncidentRow, type KeptInput } from './incidents';
@@ -226,15 +226,23 @@ export class WorkflowEngine {
         await step.hold(input);
         return { accepted: true, held: heldOf(step) };
       }
-      return { accepted: await step.apply(event, 'event.received') };
+      // The guards are read before the event: what refused it is what the states it met had.
+      const guards = refusingGuards(step.snapshot, event.type);
+      const accepted = await step.apply(event, 'event.received');
+      return accepted ? { accepted } : { accepted, guards };
     });
     if (result.accepted === false) {
       // Recorded already: the step wrote the rejected event into the history.
+      const guards = (result as { guards?: GuardRefusal[] }).guards ?? [];
+      const why = guards.length
+        ? `: the state has a transition for it, but ${guards.map((g) => `guard ${g.guard} refused it${g.description ? ` (${g.description})` : ''}`).join('; ')}`
+        : '';
       throw markRecorded(
-        new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(result.view.state)} (status ${result.view.status})`, {
+        new DomainError('event_not_accepted', `event ${event.type} is not accepted in state ${JSON.stringify(result.view.state)} (status ${result.view.status})${why}`, {
           workflowId: result.view.id,
           state: result.view.state,
           status: result.view.status,
+          ...(guards.length ? { refusedBy: guards } : {}),
         }),
       );
     }
