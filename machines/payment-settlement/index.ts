@@ -53,8 +53,9 @@ export function paymentSettlementDefinition(
       'settlement.confirmed': z.object({ reference: z.string().min(1), transferId: z.string().min(1).optional() }),
       'settlement.failed': z.object({ reference: z.string().min(1), transferId: z.string().min(1).optional(), reason: z.string().min(1).max(140) }),
     },
+    // Scores 1 of 100 at the sandbox's fraud scorer (a hash of the request): the example settles.
     exampleInput: {
-      paymentId: 'PAY-2024-0001',
+      paymentId: 'PAY-2024-0003',
       debtorAccount: 'acme-gmbh-eur',
       creditorAccount: 'globex-inc-usd',
       amount: { value: 125000, currency: 'EUR' },

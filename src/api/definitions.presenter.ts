@@ -36,7 +36,8 @@ export function describeDefinition(registry: DefinitionRegistry, d: WorkflowDefi
   };
 }
 
-function jsonSchema(schema: z.ZodType): unknown {
+/** A zod schema as JSON Schema (input side); what it cannot express is left open. */
+export function jsonSchema(schema: z.ZodType): unknown {
   try {
     return z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
   } catch {

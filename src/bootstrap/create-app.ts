@@ -5,6 +5,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from '../app.module';
 import { inputGuardMiddleware } from '../api/input-guard';
+import { documentWorkflowTypes } from '../api/openapi-types';
+import { REGISTRY } from '../api/tokens';
 import { answerRefusal, ProblemFilter, toProblem, type RefusalHook } from '../api/problem';
 import { securityHeadersMiddleware } from '../api/security-headers';
 import { ApiKeyService } from '../auth/api-key.service';
@@ -85,10 +87,11 @@ export async function createHttpApp(appConfig: AppConfig, definitions: readonly 
         .setTitle('Statera')
         .setDescription('Durable statechart workflows for financial processes. Errors are application/problem+json (RFC 9457).')
         .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer stk_…`' })
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (stk_…)', description: 'An API key: `Authorization: Bearer stk_…`' })
         .build(),
     );
     documentTenantFilter(doc);
+    documentWorkflowTypes(doc, app.get(REGISTRY));
     SwaggerModule.setup('docs', app, doc);
   }
   return app;
