@@ -39,9 +39,15 @@ async function main(): Promise<void> {
     logger.log(`sandbox partners at ${sandbox.url} with the demo accounts open (SANDBOX=false to use PARTNERS_URL=${config.PARTNERS_URL} instead)`);
   }
   const app = await createHttpApp(config, definitions);
-  await app.listen(config.PORT, config.HOST);
-  const url = await app.getUrl();
-  logger.log(`ROLE=${config.ROLE} listening on ${url} — API docs at ${url}/docs`);
+  await app.listen(config.PORT, config.HOST).catch(async (err: NodeJS.ErrnoException) => {
+    await app.close().catch(() => undefined);
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+      throw new PreflightError(`cannot listen on ${config.HOST}:${config.PORT} (${err.code === 'EADDRINUSE' ? 'the port is in use' : 'not allowed'}); set PORT to a free port`);
+    }
+    throw err;
+  });
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.log(`ROLE=${config.ROLE} listening on ${url} — console at ${url}/, API docs at ${url}/docs`);
 }
 
 main().catch((err: unknown) => {

@@ -33,7 +33,7 @@ export class MissingApiKeyError extends Error {
   override readonly name = 'MissingApiKeyError';
 }
 
-const USAGE = 'usage: npm run demo -- [--scale N] [--timeout-s S]   (env: STATERA_URL, STATERA_API_KEY, PARTNERS_URL)';
+const USAGE = 'usage: npm run demo -- [--scale N] [--timeout-s S]   (env: STATERA_URL or PORT, STATERA_API_KEY, PARTNERS_URL or SANDBOX_PORT)';
 
 function positiveNumber(flag: string, raw: string | undefined): number {
   const value = Number(raw);
@@ -87,10 +87,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, de
     else throw new UsageError(`unknown argument "${argv[i]}". ${USAGE}`);
   }
   return {
-    apiUrl: (env.STATERA_URL || 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+    // The same variables `npm start` reads, so a server started on other ports is found as it was started.
+    apiUrl: (env.STATERA_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/+$/, ''),
     apiKey: resolveApiKey(env, devKeysFile),
     reviewerKeys: resolveReviewerKeys(env, devKeysFile),
-    partnersUrl: (env.PARTNERS_URL || 'http://127.0.0.1:4010').replace(/\/+$/, ''),
+    partnersUrl: (env.PARTNERS_URL || `http://127.0.0.1:${env.SANDBOX_PORT || 4010}`).replace(/\/+$/, ''),
     scale,
     timeoutMs: Math.round(timeoutS * 1000),
   };
