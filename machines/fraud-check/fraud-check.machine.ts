@@ -110,6 +110,7 @@ export function createFraudCheckMachine(config: FraudCheckConfig) {
           task: humanTask({
             title: 'Review a transaction the scorer could not decide',
             candidateGroups: ['fraud-analysts'],
+            summary: ['amount', 'score', 'payer', 'payee', { label: 'transaction', path: 'transactionId' }],
             decisions: { approve: 'review.approved', decline: 'review.declined' },
             form: z.object({ note: z.string().max(2000).optional() }),
             principalField: 'reviewer',

@@ -163,6 +163,7 @@ export function createKycVerificationMachine(config: KycVerificationConfig) {
           task: humanTask({
             title: 'Compliance review of a screening hit, PEP or unclear check',
             candidateGroups: ['compliance'],
+            summary: [{ label: 'applicant', path: 'name' }, 'country', { label: 'documents', path: 'documentResult' }, { label: 'risk flags', path: 'riskFlags' }],
             decisions: { approve: 'review.approved', reject: 'review.rejected' },
             form: z.object({ note: z.string().max(2000).optional() }),
             principalField: 'reviewer',

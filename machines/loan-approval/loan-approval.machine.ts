@@ -178,6 +178,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
           task: humanTask({
             title: 'Underwrite a referred loan application',
             candidateGroups: ['underwriters'],
+            summary: [{ label: 'applicant', path: 'applicant.name' }, 'amount', { label: 'term (months)', path: 'termMonths' }, { label: 'credit score', path: 'creditScore' }, { label: 'referred because', path: 'referralReason' }],
             decisions: { approve: 'underwriting.approved', decline: 'underwriting.declined' },
             form: decisionForm,
             principalField: 'underwriter',
@@ -218,6 +219,7 @@ export function createLoanApprovalMachine(config: LoanApprovalConfig, children: 
           task: humanTask({
             title: 'Second approval of a large loan',
             candidateGroups: ['underwriters', 'senior-underwriters'],
+            summary: [{ label: 'applicant', path: 'applicant.name' }, 'amount', { label: 'term (months)', path: 'termMonths' }, { label: 'credit score', path: 'creditScore' }],
             decisions: { approve: 'underwriting.secondApproved', decline: 'underwriting.secondDeclined' },
             form: decisionForm,
             principalField: 'underwriter',

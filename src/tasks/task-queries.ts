@@ -14,6 +14,8 @@ export interface TaskView {
   candidateGroups: string[];
   decisions: string[];
   form: unknown;
+  /** The business facts the task declares, as they were when it opened. */
+  summary: { label: string; path: string; value: unknown }[];
   fourEyes: boolean;
   status: string;
   claimedBy: string | null;
@@ -50,6 +52,7 @@ const toView = (r: any): TaskView => ({
   candidateGroups: r.candidate_groups,
   decisions: r.decisions,
   form: r.form,
+  summary: r.summary ?? [],
   fourEyes: r.four_eyes,
   status: r.status,
   claimedBy: r.claimed_by,

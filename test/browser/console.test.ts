@@ -156,6 +156,11 @@ test('a loan review is completed from the inbox; the first approver is refused t
   const uw1 = await pageOf('uw-1');
   await uw1.goto(`${url}/#/tasks`);
   const review = uw1.getByRole('article', { name: 'Underwrite a referred loan application — loan-console' });
+  // The card shows the facts the task declares: who applies, for how much, with what score.
+  const facts = review.getByRole('definition').filter({ hasText: /./ });
+  await review.getByLabel('Facts of Underwrite a referred loan application — loan-console').getByText('Jana Novak').waitFor();
+  const shown = await facts.allTextContents();
+  expect(shown).toEqual(expect.arrayContaining(['Jana Novak', '€90,000.00', '36', '650']));
   await review.getByRole('button', { name: 'Claim' }).click();
   await review.getByText('claimed by uw-1').waitFor();
   await review.getByRole('radio', { name: 'approve' }).check();

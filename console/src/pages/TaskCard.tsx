@@ -15,6 +15,8 @@ export interface Task {
   candidateGroups: string[];
   decisions: string[];
   form: JsonSchema | null;
+  /** The business facts the task declares, as they were when it opened. */
+  summary?: { label: string; path: string; value: unknown }[];
   fourEyes: boolean;
   status: string;
   claimedBy: string | null;
@@ -25,6 +27,22 @@ export interface Task {
   escalated: boolean;
   createdAt: string;
   closeReason: string | null;
+}
+
+/** A money amount (`{value, currency}`, value in minor units) as the currency writes it; anything else as text. */
+function factText(value: unknown): string {
+  const m = value as { value?: unknown; currency?: unknown } | null;
+  if (m && typeof m === 'object' && typeof m.value === 'number' && typeof m.currency === 'string') {
+    try {
+      const digits = new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency }).format(m.value / 10 ** digits);
+    } catch {
+      return `${m.value} ${m.currency}`;
+    }
+  }
+  if (value === null || value === undefined) return '—';
+  if (Array.isArray(value)) return value.length ? value.map(factText).join(', ') : 'none';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : err instanceof FormInputError ? { title: 'The form has errors', status: 0, errors: err.errors } : { title: 'Unexpected error', status: 0, detail: String(err) });
@@ -73,6 +91,16 @@ export function TaskCard({ task, onChanged }: { task: Task; onChanged: () => voi
         </a>{' '}
         <span className="muted">· {task.workflowType}</span>
       </p>
+      {task.summary && task.summary.length > 0 && (
+        <dl className="facts task-summary" aria-label={`Facts of ${label}`}>
+          {task.summary.map((f) => (
+            <div key={f.path}>
+              <dt title={f.path}>{f.label}</dt>
+              <dd>{factText(f.value)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
       <ul className="task-facts small">
         <li>for {task.candidateGroups.join(', ')}</li>
         <li>{task.claimedBy ? `claimed by ${task.claimedBy}` : 'unclaimed'}</li>

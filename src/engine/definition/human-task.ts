@@ -14,6 +14,12 @@ export interface HumanTaskSpec {
   decisions: Record<string, string>;
   /** The decision's data, validated on completion (400 listing the field errors). */
   form?: z.ZodType;
+  /**
+   * The business facts a reviewer decides on, shown on the task card: dotted paths into the
+   * workflow's context (`'amount'`, `'applicant.name'`), or `{ label, path }`. Read when the
+   * task opens and kept with it, so the card shows what was there when it was asked.
+   */
+  summary?: (string | { label: string; path: string })[];
   /** The event member that carries the deciding principal's id (default `decidedBy`). */
   principalField?: string;
   /** After this long the task is listed overdue. */
@@ -58,4 +64,21 @@ export function taskOf(node: { meta?: unknown }): HumanTaskSpec | undefined {
 /** Whether any state of the machine declares a task: an instance of one that does not needs no task rows closed. */
 export function machineHasTasks(machine: { root: unknown }): boolean {
   return anyState(machine, 'task', (node) => taskOf(node) !== undefined);
+}
+
+/** One fact of a task's summary, as kept with the task. */
+export interface TaskFact {
+  label: string;
+  path: string;
+  value: unknown;
+}
+
+/** The task's summary facts read from the context (a missing path reads null). */
+export function taskFacts(spec: HumanTaskSpec, context: unknown): TaskFact[] {
+  return (spec.summary ?? []).map((f) => {
+    const { label, path } = typeof f === 'string' ? { label: f.split('.').at(-1)!, path: f } : f;
+    let value: unknown = context;
+    for (const key of path.split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    return { label, path, value: value === undefined ? null : value };
+  });
 }

@@ -3,7 +3,7 @@ import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { z } from 'zod';
 import type { WorkflowDefinition } from '../definition/definition';
 import type { NewRecord } from '../store/history';
-import { taskOf, taskTimerEvent, type HumanTaskSpec } from '../definition/human-task';
+import { taskFacts, taskOf, taskTimerEvent, type HumanTaskSpec } from '../definition/human-task';
 import type { InstanceRow } from '../store/instance';
 import { jobIds, removeEntry, type OutboxEntry } from '../store/jobs';
 import type { Tx } from '../store/sql';
@@ -28,18 +28,18 @@ export async function syncTasks(host: TaskHost, before: AnyMachineSnapshot | nul
   for (const node of before?._nodes ?? []) if (!left.has(node) && taskOf(node)) await closeTasks(host, node.id, 'the state was left');
   for (const node of after._nodes) {
     const spec = taskOf(node);
-    if (spec && !had.has(node)) await openTask(host, node.id, spec);
+    if (spec && !had.has(node)) await openTask(host, node.id, spec, after.context);
   }
 }
 
-async function openTask(host: TaskHost, stateId: string, spec: HumanTaskSpec): Promise<void> {
+async function openTask(host: TaskHost, stateId: string, spec: HumanTaskSpec, context: unknown): Promise<void> {
   const taskId = randomUUID();
   const dueAt = spec.dueInMs === undefined ? null : new Date(Date.now() + spec.dueInMs);
   const form = spec.form ? JSON.stringify(z.toJSONSchema(spec.form, { unrepresentable: 'any', io: 'input' })) : null;
   await host.tx.rows(
-    `INSERT INTO human_task (id, tenant, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
-    [taskId, host.row.tenant, host.row.id, host.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), form, !!spec.fourEyes, dueAt],
+    `INSERT INTO human_task (id, tenant, workflow_id, workflow_type, state_id, title, candidate_groups, decisions, form, four_eyes, status, due_at, summary)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12)`,
+    [taskId, host.row.tenant, host.row.id, host.definition.type, stateId, spec.title, spec.candidateGroups, Object.keys(spec.decisions), form, !!spec.fourEyes, dueAt, JSON.stringify(taskFacts(spec, context))],
   );
   host.record({ kind: 'task.created', outcome: 'ok', data: { taskId, stateId, title: spec.title, candidateGroups: spec.candidateGroups, dueAt: dueAt?.toISOString() ?? null } });
   if (spec.dueInMs !== undefined) await host.scheduleTimer(`task:${taskId}:due`, taskTimerEvent('due', taskId), spec.dueInMs);
