@@ -29,7 +29,7 @@ export interface WorkflowView extends WorkflowRow {
 }
 
 interface Outstanding {
-  activities: { id: string; name: string; kind: string; attempts: number; childWorkflowId: string | null; lastError: any; scheduledAt: string }[];
+  activities: { id: string; name: string; activityId?: string; kind: string; attempts: number; attemptLimit?: number | null; nextRetryAt?: string | null; childWorkflowId: string | null; lastError: any; scheduledAt: string }[];
   timers: { id: string; event: string; dueAt: string }[];
 }
 
@@ -183,7 +183,20 @@ export function WorkflowPage({ id }: { id: string }) {
                     → <a href={href(`/workflows/${enc(a.childWorkflowId)}`)}>{a.childWorkflowId}</a>
                   </>
                 )}
-                {a.attempts > 0 && <span className="overdue small"> · {a.attempts} failed attempt(s){a.lastError?.message ? `: ${a.lastError.message}` : ''}</span>}
+                {a.activityId && a.activityId !== a.name && <span className="muted small"> ({a.activityId})</span>}
+                {a.attempts > 0 && (
+                  <span className="overdue small">
+                    {' '}
+                    · {a.attempts}
+                    {a.attemptLimit ? ` of ${a.attemptLimit}` : ''} attempt(s) failed{a.lastError?.message ? `: ${a.lastError.message}` : ''}
+                  </span>
+                )}
+                {a.nextRetryAt && (
+                  <span className="small" data-testid="next-retry">
+                    {' '}
+                    · next attempt {Date.parse(a.nextRetryAt) > Date.now() ? `in ${formatDuration(Date.parse(a.nextRetryAt) - Date.now())}` : 'due now'} ({formatTime(a.nextRetryAt)})
+                  </span>
+                )}
               </li>
             ))}
             {outstanding.data?.timers.map((t) => (
