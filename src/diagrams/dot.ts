@@ -22,7 +22,11 @@ function attrs(a: Record<string, string | number | undefined>): string {
 export function toDot(model: StatechartModel, marking?: InstanceMarking): string {
   const dotId = new Map(model.nodes.map((n, i) => [n.id, `n${i}`]));
   // A compound state is drawn as a cluster with a point (its entry) inside; edges attach to it with lhead/ltail.
-  const anchor = (id: string) => (model.byId.get(id)!.children.length ? `${dotId.get(id)}_entry` : dotId.get(id)!);
+  // The machine's own transitions (its root's `on`, taken in whichever state it is) start from
+  // a note of their own: the root is not drawn as a cluster, so it has no entry point.
+  const ANY = 'any_state';
+  const anchor = (id: string) => (id === model.rootId ? ANY : model.byId.get(id)!.children.length ? `${dotId.get(id)}_entry` : dotId.get(id)!);
+  const drawnCluster = (id: string) => id !== model.rootId && model.byId.get(id)!.children.length > 0;
   const cluster = (id: string) => `cluster_${dotId.get(id)}`;
   /** Whether `id` is `ancestor` or lies inside it. */
   const within = (id: string, ancestor: string): boolean => {
@@ -81,6 +85,9 @@ export function toDot(model: StatechartModel, marking?: InstanceMarking): string
   lines.push(`  start ${attrs({ shape: 'point', width: 0.15, label: '' })};`);
   for (const init of root.initial) lines.push(`  start -> ${anchor(init)} ${attrs({ lhead: model.byId.get(init)!.children.length ? cluster(init) : undefined })};`);
   for (const child of root.children) emit(child, '  ');
+  if (model.edges.some((e) => e.source === model.rootId || e.targets.includes(model.rootId))) {
+    lines.push(`  ${ANY} ${attrs({ shape: 'note', label: 'in any state', class: 'state any', fontsize: 9 })};`);
+  }
 
   for (const e of model.edges) {
     const taken = marking?.edges.has(e.id) ?? false;
@@ -92,8 +99,8 @@ export function toDot(model: StatechartModel, marking?: InstanceMarking): string
           label: e.guard ? `${e.event} [${e.guard}]` : e.event,
           id: `transition:${e.id}:${t}`,
           class: taken ? 'transition visited' : 'transition',
-          ltail: source.children.length && !within(t, e.source) ? cluster(e.source) : undefined,
-          lhead: target.children.length && !within(e.source, t) ? cluster(t) : undefined,
+          ltail: drawnCluster(source.id) && !within(t, e.source) ? cluster(e.source) : undefined,
+          lhead: drawnCluster(target.id) && !within(e.source, t) ? cluster(t) : undefined,
           color: taken ? COLORS.visitedLine : undefined,
           fontcolor: taken ? COLORS.visitedLine : undefined,
           penwidth: taken ? 2 : undefined,

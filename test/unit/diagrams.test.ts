@@ -63,6 +63,13 @@ test.each(definitions.map((d) => [d.type, d] as const))('%s: the SVG is well-for
     if (typeof ms === 'number' && model.edges.some((e) => e.event.includes(`(${name})`))) expect(text).toContain(`after ${formatDuration(ms)} (${name})`);
   }
   if (model.nodes.some((n) => n.type === 'final')) expect(classes.filter((c) => c.split(' ').includes('final'))).not.toHaveLength(0);
+  // Every node the DOT draws is declared: an undeclared one (a root's entry point) would be drawn as a stray box.
+  const dot = toDot(model);
+  const declared = new Set([...dot.matchAll(/^\s*([A-Za-z_][\w]*) \[/gm)].map((m) => m[1]).filter((id) => !['graph', 'node', 'edge'].includes(id)));
+  for (const [, from, to] of dot.matchAll(/^\s*([A-Za-z_]\w*) -> ([A-Za-z_]\w*) /gm)) {
+    expect(declared).toContain(from);
+    expect(declared).toContain(to);
+  }
 });
 
 test('the loan shows its human task, its activity retry policy, guards and after delays', async () => {
