@@ -219,7 +219,8 @@ export function WorkflowPage({ id }: { id: string }) {
         </section>
       </div>
 
-      <WorkflowActions workflow={w} ended={ended} onDone={wf.reload} />
+      {/* Only to who may send them: a reviewer or an auditor is offered no action the API would refuse. */}
+      {operator && <WorkflowActions workflow={w} ended={ended} onDone={wf.reload} />}
       <Timeline id={id} version={revision} />
     </>
   );

@@ -21,8 +21,8 @@ const heldNote = (body: { held?: { reason?: string } } | undefined) => (body?.he
 const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : err instanceof FormInputError ? { title: 'The form has errors', status: 0, errors: err.errors } : { title: 'Unexpected error', status: 0, detail: String(err) });
 
 /**
- * Send an event (a form built from the event's payload schema) or cancel. Shown to everyone:
- * the API decides who may, and its refusal is shown as it words it. Once the workflow has
+ * Send an event (a form built from the event's payload schema) or cancel. Shown to operators
+ * only (the roles the API lets do it); a refusal is still shown as the API words it. Once the workflow has
  * ended the forms go, but the answer to the last action stays: an event that completes the
  * workflow must still be seen to have been accepted.
  */
