@@ -107,6 +107,20 @@ test('a payment started from the API is watched to completion on its page, the e
   await page.getByTestId('workflow-state').filter({ hasText: 'awaitingSettlement' }).waitFor({ timeout: 30_000 });
   await page.getByRole('list', { name: 'Outstanding work' }).getByText('timer').waitFor();
   await page.getByRole('img', { name: /Statechart of pay-console/ }).waitFor();
+  // The payment's chart is too wide to read fitted: it opens at its size, scrolled to the current state, and zooms.
+  await page.getByRole('button', { name: 'Show current state' }).waitFor();
+  await page.getByTestId('diagram-zoom').filter({ hasText: '100 %' }).waitFor();
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  await page.getByTestId('diagram-zoom').filter({ hasText: '150 %' }).waitFor();
+  await page.getByRole('button', { name: 'Fit to width' }).click();
+  await page.getByTestId('diagram-zoom').filter({ hasText: 'fit' }).waitFor();
+  await page.getByRole('button', { name: 'Show current state' }).click();
+  await page.getByTestId('diagram-zoom').filter({ hasText: '100 %' }).waitFor();
+  // Scrolled to the current state, which is neither at the top nor at the left of this chart.
+  await page.waitForFunction(() => {
+    const v = (globalThis as any).document.querySelector('.diagram');
+    return v.scrollWidth > v.clientWidth && v.scrollTop > 0;
+  });
   await page.getByRole('list', { name: 'History' }).getByRole('listitem').first().waitFor();
 
   // The payload form is built from the event's schema; the API's field errors land on the field.
