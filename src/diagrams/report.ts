@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { WorkflowDefinition } from '../engine/definition/definition';
 import { pathsToFinalStates } from './paths';
 import { renderDiagram } from './render';
@@ -27,6 +30,45 @@ function changes(model: StatechartModel, previous?: WorkflowDefinition): string 
   return `<p>Compared with version ${previous.version}.</p>${body || '<p>No change to states or transitions.</p>'}`;
 }
 
+let revision: string | undefined;
+/** The code revision the report was generated from: STATERA_REVISION (set by a build), else the checkout's commit. */
+function codeRevision(): string {
+  if (revision === undefined) {
+    revision = process.env.STATERA_REVISION?.trim() || '';
+    if (!revision) {
+      try {
+        revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
+      } catch {
+        revision = 'unknown (set STATERA_REVISION)';
+      }
+    }
+  }
+  return revision;
+}
+
+/**
+ * A hash of what the report describes — states with their kinds and outcomes, transitions with
+ * their guards, the input and event schemas — so a signed report names exactly one behaviour.
+ */
+export function definitionHash(definition: WorkflowDefinition, model = buildStatechartModel(definition)): string {
+  const schema = (s: z.ZodType) => {
+    try {
+      return z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
+    } catch {
+      return null;
+    }
+  };
+  const canonical = JSON.stringify({
+    type: definition.type,
+    version: definition.version,
+    states: model.nodes.map((n) => [path(model, n.id), n.type, n.outcome ?? null, n.task?.title ?? null, n.invokes.map((i) => i.src)]),
+    transitions: [...transitionSignatures(model)].sort(),
+    input: schema(definition.input),
+    events: Object.entries(definition.events ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([t, e]) => [t, schema(e)]),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
 /**
  * A printable compliance report, generated from the machine itself: its diagram, every
  * state and transition, every path from the start to each final state, and what changed
@@ -34,16 +76,20 @@ function changes(model: StatechartModel, previous?: WorkflowDefinition): string 
  */
 export async function complianceReport(definition: WorkflowDefinition, previous?: WorkflowDefinition): Promise<string> {
   const model = buildStatechartModel(definition);
+  const hash = definitionHash(definition, model);
+  const generatedAt = new Date().toISOString();
   const svg = await renderDiagram(definition, 'svg');
   const paths = pathsToFinalStates(model);
   const stateRows = model.nodes
     .filter((n) => n.id !== model.rootId)
     .map((n) => {
       const notes = [...n.invokes.map(describeInvoke), ...(n.task ? [describeTask(n.task)] : [])];
-      return `<tr><td>${esc(path(model, n.id))}</td><td>${n.type}</td><td>${esc(notes.join('; '))}</td></tr>`;
+      const kind = n.type === 'final' ? `final — ${n.outcome}` : n.type;
+      return `<tr><td>${esc(path(model, n.id))}</td><td>${esc(kind)}</td><td>${esc([...notes, ...(n.description ? [n.description] : [])].join('; '))}</td></tr>`;
     });
   const edgeRows = model.edges.map(
-    (e) => `<tr><td>${esc(path(model, e.source))}</td><td>${esc(e.event)}</td><td>${esc(e.guard ?? '')}</td><td>${esc(e.targets.map((t) => path(model, t)).join(', ') || '(stays)')}</td></tr>`,
+    (e) =>
+      `<tr><td>${esc(path(model, e.source))}</td><td>${esc(e.event)}</td><td>${esc(e.guard ?? '')}</td><td>${esc(e.targets.map((t) => path(model, t)).join(', ') || '(stays)')}</td><td>${esc(e.description ?? '')}</td></tr>`,
   );
   const pathItems = paths.map(
     (p) => `<li data-final="${esc(p.final)}">${p.states.map((s, i) => (i === 0 ? esc(s) : ` —<em>${esc(p.steps[i - 1])}</em>→ ${esc(s)}`)).join('')}</li>`,
@@ -53,16 +99,29 @@ export async function complianceReport(definition: WorkflowDefinition, previous?
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}th{background:#eee}
+table.meta{width:auto}table.meta th{width:14rem}table.signoff td{height:2.2rem}
 figure svg{max-width:100%;height:auto}@media print{body{margin:0}h2{page-break-before:always}figure{page-break-inside:avoid}}
 </style></head><body>
 <h1>${esc(definition.type)} — version ${definition.version}</h1>
 <p>${esc(definition.description ?? '')}</p>
 <p>Generated from the running definition: ${model.nodes.length - 1} states, ${model.edges.length} transitions, ${paths.length} paths to a final state.</p>
+<table class="meta" aria-label="Report metadata"><tbody>
+<tr><th>Definition</th><td>${esc(definition.type)} version ${definition.version}</td></tr>
+<tr><th>Definition hash (SHA-256)</th><td><code>${hash}</code></td></tr>
+<tr><th>Generated at</th><td>${esc(generatedAt)}</td></tr>
+<tr><th>Code revision</th><td><code>${esc(codeRevision())}</code></td></tr>
+<tr><th>Compared with</th><td>${previous ? `version ${previous.version} (hash <code>${definitionHash(previous)}</code>)` : 'nothing: the first version'}</td></tr>
+</tbody></table>
 <figure>${svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/<!DOCTYPE[^>]*>\s*/, '')}</figure>
 <h2>States</h2><table><thead><tr><th>State</th><th>Kind</th><th>Activities and tasks</th></tr></thead><tbody>${stateRows.join('')}</tbody></table>
-<h2>Transitions</h2><table><thead><tr><th>From</th><th>Event</th><th>Guard</th><th>To</th></tr></thead><tbody>${edgeRows.join('')}</tbody></table>
+<h2>Transitions</h2><table><thead><tr><th>From</th><th>Event</th><th>Guard</th><th>To</th><th>In words</th></tr></thead><tbody>${edgeRows.join('')}</tbody></table>
 <h2>Paths to a final state</h2><ol class="paths">${pathItems.join('')}</ol>
 <h2>Changes from the previous version</h2>${changes(model, previous)}
+<h2>Sign-off</h2>
+<p>The undersigned reviewed the process described above: definition ${esc(definition.type)} version ${definition.version}, hash <code>${hash}</code>. A definition with another hash is another process and needs its own review.</p>
+<table class="signoff" aria-label="Sign-off"><thead><tr><th>Role</th><th>Name</th><th>Decision</th><th>Date</th><th>Signature</th></tr></thead><tbody>
+${['Process owner', 'Compliance', 'Risk'].map((r) => `<tr><td>${r}</td><td></td><td>approved / rejected</td><td></td><td></td></tr>`).join('')}
+</tbody></table>
 </body></html>
 `;
 }

@@ -23,6 +23,10 @@ export interface DiagramNode {
   initial: string[];
   task?: { title: string; groups: string[] };
   invokes: DiagramInvoke[];
+  /** A final state's declared business outcome (`meta.outcome`). */
+  outcome?: string;
+  /** The state's own description (XState's `description`). */
+  description?: string;
 }
 
 export interface DiagramEdge {
@@ -36,6 +40,8 @@ export interface DiagramEdge {
   /** Human-readable event: `review.approved`, `after 4 h (reviewSla)`, `done: scoreTransaction`, `always`. */
   event: string;
   guard?: string;
+  /** The transition's own description (XState's `description`), in words for a reviewer. */
+  description?: string;
 }
 
 export interface StatechartModel {
@@ -106,6 +112,11 @@ export function buildStatechartModel(definition: Pick<WorkflowDefinition, 'type'
     };
     const task = taskOf(sn);
     if (task) node.task = { title: task.title, groups: [...task.candidateGroups] };
+    if (sn.type === 'final') {
+      const tags: string[] = [...(sn.tags ?? [])];
+      node.outcome = tags.includes('failed') ? 'failure' : tags.includes('cancelled') ? 'cancelled' : ((sn.meta as { outcome?: string } | undefined)?.outcome ?? 'success');
+    }
+    if (typeof sn.description === 'string') node.description = sn.description;
     for (const inv of sn.invoke ?? []) {
       const src = typeof inv.src === 'string' ? inv.src : String(inv.id);
       const activity = definition.activities?.[src];
@@ -120,11 +131,11 @@ export function buildStatechartModel(definition: Pick<WorkflowDefinition, 'type'
     for (const [eventType, transitions] of sn.transitions as Map<string, any[]>) {
       for (const t of transitions) {
         const event = afterByEvent.has(eventType) ? delayLabel(afterByEvent.get(eventType), delays) : eventLabel(eventType);
-        addEdge({ source: node.id, targets: (t.target ?? []).map((x: any) => x.id), eventType, event, guard: guardName(t.guard) });
+        addEdge({ source: node.id, targets: (t.target ?? []).map((x: any) => x.id), eventType, event, guard: guardName(t.guard), ...(t.description ? { description: t.description } : {}) });
       }
     }
     for (const t of sn.always ?? []) {
-      addEdge({ source: node.id, targets: (t.target ?? []).map((x: any) => x.id), eventType: '', event: 'always', guard: guardName(t.guard) });
+      addEdge({ source: node.id, targets: (t.target ?? []).map((x: any) => x.id), eventType: '', event: 'always', guard: guardName(t.guard), ...(t.description ? { description: t.description } : {}) });
     }
     for (const child of Object.values(sn.states ?? {})) visit(child, node.id);
   };

@@ -85,3 +85,19 @@ test('the compliance report: diagram, every state and transition, every path to 
   expect(loan).toContain('Second approval of a large loan');
   expect((await api.request('GET', '/v1/definitions/nope/1/report')).status).toBe(404);
 });
+
+test('the compliance report an auditor signs: metadata with the definition hash and code revision, outcomes of final states, transitions in words, a sign-off block', async () => {
+  const html = (await api.request('GET', '/v1/definitions/payment-settlement/1/report')).body as string;
+  const hash = /Definition hash \(SHA-256\)<\/th><td><code>([0-9a-f]{64})<\/code>/.exec(html)?.[1];
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+  // The same definition, the same hash: the sign-off names one behaviour.
+  const again = (await api.request('GET', '/v1/definitions/payment-settlement/1/report')).body as string;
+  expect(again).toContain(hash);
+  expect(html).toMatch(/Generated at<\/th><td>\d{4}-\d{2}-\d{2}T/);
+  expect(html).toMatch(/Code revision<\/th><td><code>[^<]+<\/code>/);
+  expect(html).toContain('<td>final — rejection</td>');
+  expect(html).toContain('<td>final — failure</td>');
+  expect(html).toContain('<td>final — success</td>');
+  expect(html).toContain("the callback's reference must be this payment's paymentId");
+  expect(html).toMatch(/<h2>Sign-off<\/h2>[\s\S]*hash <code>[0-9a-f]{64}<\/code>[\s\S]*<td>Compliance<\/td>/);
+});
