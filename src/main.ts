@@ -5,6 +5,7 @@ import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
 import { loadDefinitions, mergeProcessConfigs, parseProcessConfig } from './bootstrap/definitions';
 import { SANDBOX_TIMINGS } from '../machines';
 import { preflight, preflightWaiting, PreflightError } from './bootstrap/preflight';
+import { DomainError } from './engine/errors/domain.error';
 import { startSandbox } from './sandbox/server';
 import { SandboxClient } from './sandbox/client';
 import { seedDemoAccounts } from '../machines/shared/demo-accounts';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // One clear line for what an operator can fix; the stack only for what they cannot.
-  const message = err instanceof PreflightError || (err as Error)?.message?.startsWith('invalid configuration') ? (err as Error).message : (err as Error)?.stack ?? String(err);
+  const oneLine = err instanceof PreflightError || (err instanceof DomainError && err.code === 'definition_invalid') || (err as Error)?.message?.startsWith('invalid configuration');
+  const message = oneLine ? (err as Error).message : (err as Error)?.stack ?? String(err);
   process.stderr.write(`statera: ${message}\n`);
   process.exit(1);
 });
