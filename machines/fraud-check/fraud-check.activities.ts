@@ -1,9 +1,9 @@
 import type { ActivityContext } from '../../src/engine';
-import type { SandboxClient } from '../../src/sandbox/client';
+import type { PartnersClient } from '../../src/partners';
 import type { ScoreTransactionInput, ScoreTransactionOutput } from './fraud-check.machine';
 
 /** The fraud check's only I/O: one call to the fraud scorer. */
-export function createFraudCheckActivities(partners: SandboxClient) {
+export function createFraudCheckActivities(partners: PartnersClient) {
   return {
     async scoreTransaction(input: ScoreTransactionInput, ctx: ActivityContext): Promise<ScoreTransactionOutput> {
       const { score } = await partners.fraud.score(

@@ -1,5 +1,5 @@
 import type { ActivityContext, EffectContext } from '../../src/engine';
-import type { SandboxClient } from '../../src/sandbox/client';
+import type { PartnersClient } from '../../src/partners';
 import type { DocumentCheckInput, DocumentCheckResult, ScreeningInput, ScreeningResult } from './kyc-verification.types';
 
 /**
@@ -12,8 +12,8 @@ function notify(what: string, params: { applicantId: string }, ctx: EffectContex
   );
 }
 
-/** The KYC process's I/O: the KYC provider and the sanctions screening, through the sandbox client only. */
-export function createKycVerificationActivities(partners: SandboxClient) {
+/** The KYC process's I/O: the KYC provider and the sanctions screening, through the partners client only. */
+export function createKycVerificationActivities(partners: PartnersClient) {
   return {
     async verifyDocuments(input: DocumentCheckInput, ctx: ActivityContext): Promise<DocumentCheckResult> {
       // Nothing to check: the provider would only answer "unclear", so wait for documents instead.

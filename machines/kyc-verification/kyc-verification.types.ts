@@ -1,6 +1,6 @@
 // Types of the kyc-verification process: plain JSON, no runtime code.
 
-/** An identity document as the KYC provider takes it (mirrors the sandbox client's `KycDocument`). */
+/** An identity document as the KYC provider takes it (mirrors the partners client's `KycDocument`). */
 export interface KycDocument {
   type: 'passport' | 'id_card' | 'driving_licence' | 'proof_of_address' | 'selfie';
   number?: string;

@@ -1,5 +1,5 @@
 import type { ActivityContext, EffectContext } from '../../src/engine';
-import type { SandboxClient } from '../../src/sandbox/client';
+import type { PartnersClient } from '../../src/partners';
 import type { Money } from '../shared/money';
 import type { CreditReportInput, CreditReportResult } from './loan-approval.types';
 
@@ -15,8 +15,8 @@ function notify(what: string, params: { applicationId: string; applicantId?: str
   );
 }
 
-/** The loan's own I/O: the credit bureau through the sandbox client, and the letters it sends. */
-export function createLoanApprovalActivities(partners: SandboxClient) {
+/** The loan's own I/O: the credit bureau through the partners client, and the letters it sends. */
+export function createLoanApprovalActivities(partners: PartnersClient) {
   return {
     async pullCreditReport(input: CreditReportInput, ctx: ActivityContext): Promise<CreditReportResult> {
       const report = await partners.credit.report(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ActivityContext } from '../../src/engine';
-import { PartnerRejectedError, type SandboxClient } from '../../src/sandbox/client';
-import { problemType } from '../../src/sandbox/problem-types';
+import { PartnerRejectedError, type PartnersClient } from '../../src/partners';
+import { problemType } from '../../src/partners/problem-types';
 import type {
   FindHoldOutput, FindTransferOutput,
   CaptureHoldInput, CaptureHoldOutput, ExecuteQuoteInput, ExecuteQuoteOutput, QuerySettlementInput, QuerySettlementOutput,
@@ -27,7 +27,7 @@ function isProblem(err: unknown, slug: Parameters<typeof problemType>[0]): boole
  * The payment's partner calls. Every mutation passes the invocation's idempotency key, so a
  * retry (or a re-delivered job) replays the bank's first answer instead of moving money twice.
  */
-export function createPaymentSettlementActivities(partners: SandboxClient) {
+export function createPaymentSettlementActivities(partners: PartnersClient) {
   const { bank, fx } = partners;
 
   /** What the FX partner says became of a quote: executed (the deal to adopt), expired, or not yet either (undefined). */

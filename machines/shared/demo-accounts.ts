@@ -1,4 +1,4 @@
-import type { SandboxClient } from '../../src/sandbox/client';
+import type { PartnersClient } from '../../src/partners';
 
 /**
  * The accounts the processes' example inputs and default configuration name, opened in a
@@ -16,7 +16,7 @@ export const DEMO_ACCOUNTS: { id: string; owner: string; value: number; currency
 ];
 
 /** Opens the demo accounts; the Idempotency-Keys make it safe to run at every start. */
-export async function seedDemoAccounts(partners: SandboxClient): Promise<void> {
+export async function seedDemoAccounts(partners: PartnersClient): Promise<void> {
   for (const a of DEMO_ACCOUNTS) {
     await partners.bank.openAccount({ id: a.id, owner: a.owner, initialBalance: { value: a.value, currency: a.currency } }, { idempotencyKey: `seed-${a.id}` });
   }

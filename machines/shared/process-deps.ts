@@ -1,6 +1,6 @@
-import type { SandboxClient } from '../../src/sandbox/client';
+import type { PartnersClient } from '../../src/partners';
 
 /** What a process's activities need from outside: the partners, reached over HTTP only. */
 export interface ProcessDeps {
-  partners: SandboxClient;
+  partners: PartnersClient;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineWorkflow, type RetryPolicy, type WorkflowDefinition } from '../../src/engine';
-import { NON_RETRYABLE_PARTNER_ERRORS } from '../../src/sandbox/client';
+import { NON_RETRYABLE_PARTNER_ERRORS } from '../../src/partners';
 import type { ProcessDeps } from '../shared/process-deps';
 import { moneySchema } from '../shared/schemas';
 import { createTradeExecutionActivities } from './trade-execution.activities';

@@ -1,6 +1,6 @@
 import { NonRetryableError, type ActivityContext, type EffectContext } from '../../src/engine';
-import { PartnerRejectedError, type SandboxClient } from '../../src/sandbox/client';
-import { problemType } from '../../src/sandbox/problem-types';
+import { PartnerRejectedError, type PartnersClient } from '../../src/partners';
+import { problemType } from '../../src/partners/problem-types';
 import type {
   AllocateFillsParams,
   CancelOrderInput,
@@ -20,7 +20,7 @@ export class SettlementPendingError extends Error {
   override readonly name = 'SettlementPendingError';
 }
 
-export function createTradeExecutionActivities(partners: SandboxClient) {
+export function createTradeExecutionActivities(partners: PartnersClient) {
   return {
     /** Read-only: the facts the pre-trade guards need about the settlement account. */
     async checkAccount(input: CheckAccountInput, ctx: ActivityContext): Promise<CheckAccountOutput> {

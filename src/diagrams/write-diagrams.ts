@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDefinitions } from '../../machines';
-import { SandboxClient } from '../sandbox/client';
+import { PartnersClient } from '../partners';
 import { renderDiagram } from './render';
 import { complianceReport } from './report';
 
 /** `npm run diagrams [outDir]`: the SVG, Mermaid and compliance report of every definition, generated from the machines. */
 export async function writeDiagrams(outDir: string): Promise<string[]> {
   // The partners client is only needed to build the definitions: nothing is called.
-  const definitions = createDefinitions({ partners: new SandboxClient({ baseUrl: 'http://127.0.0.1:4010' }) });
+  const definitions = createDefinitions({ partners: new PartnersClient({ baseUrl: 'http://127.0.0.1:4010' }) });
   await mkdir(outDir, { recursive: true });
   const written: string[] = [];
   for (const d of definitions) {

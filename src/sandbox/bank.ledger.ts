@@ -1,6 +1,9 @@
+import type { CurrencyTotals, LedgerTotals } from '../partners/types';
 import { money, type Money } from './money';
 import { iso, type IdSequence } from './partner';
 import { notFound, problem } from './problem';
+
+export type { CurrencyTotals, LedgerTotals };
 
 export type AccountKind = 'customer' | 'equity' | 'clearing';
 
@@ -29,22 +32,6 @@ export interface Posting {
   currency: string;
   entries: [Entry, Entry];
   at: number;
-}
-
-export interface CurrencyTotals {
-  /** Sum of every account, system ones included: constant (0) whatever happens. */
-  total: number;
-  customer: number;
-  equity: number;
-  clearing: number;
-  accounts: number;
-}
-
-export interface LedgerTotals {
-  currencies: Record<string, CurrencyTotals>;
-  postings: number;
-  /** False would mean a posting whose entries do not sum to zero — a sandbox bug. */
-  balanced: boolean;
 }
 
 /**

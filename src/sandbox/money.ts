@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Money } from '../partners/types';
+
+export type { Money };
 
 /** Minor-unit exponent per supported ISO 4217 code (JPY has none, KWD/BHD have three). */
 export const CURRENCY_EXPONENT: Readonly<Record<string, number>> = {
@@ -6,12 +9,6 @@ export const CURRENCY_EXPONENT: Readonly<Record<string, number>> = {
   NOK: 2, DKK: 2, PLN: 2, CZK: 2, HUF: 2, KWD: 3, BHD: 3,
 };
 
-export interface Money {
-  /** Integer amount in minor units (cents for EUR, yen for JPY). */
-  value: number;
-  /** ISO 4217 alphabetic code. */
-  currency: string;
-}
 
 export const currencySchema = z
   .string()

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 
-export const PARTNER_NAMES = ['bank', 'fx', 'fraud', 'kyc', 'sanctions', 'credit', 'broker'] as const;
-export type PartnerName = (typeof PARTNER_NAMES)[number];
+import { PARTNER_NAMES, type PartnerName } from '../partners/types';
+
+export { PARTNER_NAMES, type PartnerName };
 
 export function isPartnerName(name: string): name is PartnerName {
   return (PARTNER_NAMES as readonly string[]).includes(name);

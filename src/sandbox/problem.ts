@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { z } from 'zod';
-import { PROBLEMS, problemType, type FieldProblem, type ProblemDetails, type ProblemSlug } from './problem-types';
+import { PROBLEMS, problemType, type FieldProblem, type ProblemDetails, type ProblemSlug } from '../partners/problem-types';
 
 export type { ProblemDetails, FieldProblem, ProblemSlug };
 

@@ -4,7 +4,7 @@ import {
   SandboxClient,
   type Transfer,
 } from '../../src/sandbox/client';
-import { problemType } from '../../src/sandbox/problem-types';
+import { problemType } from '../../src/partners/problem-types';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 
 let sandbox: RunningSandbox;

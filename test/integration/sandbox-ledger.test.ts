@@ -1,5 +1,5 @@
 import { PartnerRejectedError, PartnerUnavailableError, SandboxClient, type Money } from '../../src/sandbox/client';
-import { problemType } from '../../src/sandbox/problem-types';
+import { problemType } from '../../src/partners/problem-types';
 import { mulberry32 } from '../../src/sandbox/random';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 

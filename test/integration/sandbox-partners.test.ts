@@ -1,5 +1,5 @@
 import { PartnerRejectedError, SandboxClient } from '../../src/sandbox/client';
-import { problemType } from '../../src/sandbox/problem-types';
+import { problemType } from '../../src/partners/problem-types';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 
 let sandbox: RunningSandbox;

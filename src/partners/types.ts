@@ -1,12 +1,31 @@
-// Wire shapes returned by the sandbox, for the client. Type-only imports keep this file
-// free of any runtime dependency on the server.
-import type { LedgerTotals } from './bank.ledger';
-import type { FaultConfigInput, ScriptEntry } from './faults';
-import type { Money } from './money';
-import type { PartnerName } from './partner';
-import type { PartnerStats } from './runtime';
+// Wire shapes of the partner APIs (bank, FX, fraud, KYC, sanctions, credit, broker): what
+// the production client sends and receives. The sandbox simulates these same contracts.
 
-export type { LedgerTotals, FaultConfigInput, ScriptEntry, Money, PartnerName, PartnerStats };
+export const PARTNER_NAMES = ['bank', 'fx', 'fraud', 'kyc', 'sanctions', 'credit', 'broker'] as const;
+export type PartnerName = (typeof PARTNER_NAMES)[number];
+
+export interface Money {
+  /** Integer amount in minor units (cents for EUR, yen for JPY). */
+  value: number;
+  /** ISO 4217 alphabetic code. */
+  currency: string;
+}
+
+export interface CurrencyTotals {
+  /** Sum of every account, system ones included: constant (0) whatever happens. */
+  total: number;
+  customer: number;
+  equity: number;
+  clearing: number;
+  accounts: number;
+}
+
+export interface LedgerTotals {
+  currencies: Record<string, CurrencyTotals>;
+  postings: number;
+  /** False would mean a posting whose entries do not sum to zero — a sandbox bug. */
+  balanced: boolean;
+}
 
 export interface Account {
   id: string;
@@ -138,10 +157,4 @@ export interface KycDocument {
   number?: string;
   country?: string;
   expired?: boolean;
-}
-
-export interface SandboxStats {
-  partners: Record<PartnerName, PartnerStats>;
-  idempotencyKeys: number;
-  now: string;
 }
