@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/config';
 import { createHttpApp, createWorkerContext } from './bootstrap/create-app';
-import { loadDefinitions, mergeProcessConfigs, parseProcessConfig } from './bootstrap/definitions';
+import { loadDefinitions, loadExtraDefinitions, mergeProcessConfigs, parseProcessConfig } from './bootstrap/definitions';
 import { SANDBOX_TIMINGS } from '../machines';
 import { preflight, preflightWaiting, PreflightError } from './bootstrap/preflight';
 import { DomainError } from './engine/errors/domain.error';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const logger = new Logger('statera');
   // A worker waits out an outage (an orchestrator starts it whenever); `npm start` says what is missing and exits.
   const { createdDatabase } = config.ROLE === 'worker' ? await preflightWaiting(config, (m) => logger.warn(m)) : await preflight(config);
-  const definitions = loadDefinitions(config.PARTNERS_URL, config.EXTRA_DEFINITIONS, processConfigs);
+  const definitions = [...loadDefinitions(config.PARTNERS_URL, processConfigs), ...(await loadExtraDefinitions(config.EXTRA_DEFINITIONS))];
   if (tracing) logger.log('exporting traces over OTLP/HTTP');
   if (createdDatabase) logger.log(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   if (Object.keys(processConfigs).length) logger.log(`process configuration overrides: ${JSON.stringify(processConfigs)}`);

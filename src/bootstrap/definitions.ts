@@ -1,48 +1,68 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createJiti } from 'jiti';
 import type { WorkflowDefinition } from '../engine/definition/definition';
-import { SandboxClient } from '../sandbox/client';
+import { PartnersClient } from '../partners';
 import { createDefinitions, PROCESS_TYPES, type ProcessConfigs } from '../../machines';
 import { PreflightError } from './preflight';
 
-/** The processes in machines/ (reaching partners at `partnersUrl`), plus `definitions` exported by EXTRA_DEFINITIONS modules. */
-export function loadDefinitions(partnersUrl: string, extra = '', configs: ProcessConfigs = {}): WorkflowDefinition[] {
-  const all = createDefinitions({ partners: new SandboxClient({ baseUrl: partnersUrl }) }, configs);
+/** The processes in machines/, reaching the partner APIs at `partnersUrl`. */
+export function loadDefinitions(partnersUrl: string, configs: ProcessConfigs = {}): WorkflowDefinition[] {
+  return createDefinitions({ partners: new PartnersClient({ baseUrl: partnersUrl }) }, configs);
+}
+
+/**
+ * The `definitions` exported by each EXTRA_DEFINITIONS module: TypeScript, an ES module or
+ * CommonJS, loaded with jiti (which transpiles TypeScript and ESM syntax on the fly and hands
+ * plain CommonJS to Node's own loader, so `statera` imported by the module is the copy the
+ * engine runs: one require cache, one set of classes).
+ */
+export async function loadExtraDefinitions(extra = ''): Promise<WorkflowDefinition[]> {
+  const all: WorkflowDefinition[] = [];
   for (const modulePath of extra.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const mod = loadModule(modulePath);
-    if (!Array.isArray(mod.definitions)) {
+    const mod = await loadModule(modulePath);
+    const definitions = mod.definitions ?? mod.default?.definitions;
+    if (!Array.isArray(definitions)) {
       throw new PreflightError(`EXTRA_DEFINITIONS=${modulePath} exports no \`definitions\` array: export \`definitions = [defineWorkflow({...})]\` from it`);
     }
-    all.push(...mod.definitions);
+    const notDefinitions = definitions.findIndex((d) => !d || typeof d !== 'object' || typeof (d as WorkflowDefinition).type !== 'string' || !(d as WorkflowDefinition).machine);
+    if (notDefinitions >= 0) {
+      throw new PreflightError(`EXTRA_DEFINITIONS=${modulePath}: definitions[${notDefinitions}] is not a defineWorkflow({...}) result`);
+    }
+    all.push(...definitions);
   }
   return all;
 }
 
-const COMPILE = 'compile it to CommonJS JavaScript first (tsc --module commonjs) and point EXTRA_DEFINITIONS at the .js';
+type DefinitionsModule = { definitions?: WorkflowDefinition[]; default?: { definitions?: WorkflowDefinition[] } };
 
-/** Requires one EXTRA_DEFINITIONS module; a failure is one line that says what to do, not a stack. */
-function loadModule(modulePath: string): { definitions?: WorkflowDefinition[] } {
+const jiti = createJiti(__filename, { fsCache: false, moduleCache: true, interopDefault: false });
+
+/** Loads one EXTRA_DEFINITIONS module; a failure is one line that says what to do, not a stack. */
+async function loadModule(modulePath: string): Promise<DefinitionsModule> {
   const resolved = path.resolve(modulePath);
+  if (!existsSync(resolved)) throw new PreflightError(`EXTRA_DEFINITIONS=${modulePath}: no such file`);
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(resolved) as { definitions?: WorkflowDefinition[] };
+    return (await jiti.import(resolved)) as DefinitionsModule;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const first = String(e.message ?? err).split('\n')[0];
-    const missing = /Cannot find module '([^']+)'/.exec(first)?.[1];
-    const why =
-      e.code === 'MODULE_NOT_FOUND' && (missing === resolved || missing === modulePath)
-        ? 'no such file'
-        : e.code === 'MODULE_NOT_FOUND' && missing
-          ? `it requires '${missing}', which is not installed where the module is: run npm install ${missing.split('/').slice(0, missing.startsWith('@') ? 2 : 1).join('/')} next to it`
-          : e.code === 'ERR_UNKNOWN_FILE_EXTENSION' || resolved.endsWith('.ts') || resolved.endsWith('.mts')
-            ? `TypeScript is not loaded at run time: ${COMPILE}`
-            : e.code === 'ERR_REQUIRE_ESM' || /Cannot use import statement|Unexpected token 'export'/.test(first)
-              ? `it is an ES module; ${COMPILE}`
-              : e.code === 'ERR_UNSUPPORTED_DIR_IMPORT'
-                ? `it imports a folder: ${first}`
-                : `it failed to load: ${first}`;
+    const missing = /Cannot find (?:module|package) '([^']+)'/.exec(first)?.[1];
+    const why = missing
+      ? missing.startsWith('.') || path.isAbsolute(missing)
+        ? `it imports '${missing}', which does not exist`
+        : `it imports '${missing}', which is not installed where the module is: run npm install ${packageName(missing)} next to it${/^(xstate|zod)$/.test(packageName(missing)) ? ` (or import it from 'statera/${packageName(missing)}', the engine's own copy)` : ''}`
+      : e.code === 'ERR_UNSUPPORTED_DIR_IMPORT'
+        ? `it imports a folder: ${first}`
+        : e instanceof SyntaxError || /Unexpected token|Expected|SyntaxError/.test(first)
+          ? `it does not parse: ${first}`
+          : `it failed to load: ${first}`;
     throw new PreflightError(`EXTRA_DEFINITIONS=${modulePath}: ${why}`);
   }
+}
+
+function packageName(specifier: string): string {
+  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 }
 
 /** PROCESS_CONFIG: a JSON object of configuration overrides by process type. */

@@ -7,7 +7,7 @@ import { SandboxClient } from '../../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server';
 import { startHarness, type Harness } from '../../support/harness';
 import { signalOrDecide } from '../../support/decide';
-import { planCoverage, type CoveragePlan, type ModelPath } from './coverage';
+import { planCoverage, type CoveragePlan, type ModelPath } from '../../../src/testing/coverage';
 import type { ModelScenario } from './scenario';
 
 const ACTOR = { actor: 'test:model', origin: { requestId: 'model-run' } };

@@ -3,6 +3,8 @@ import type { WorkflowDefinition } from '../../../src/engine';
 import type { SandboxClient } from '../../../src/sandbox/client';
 import type { ProcessDeps } from '../../../machines/shared/process-deps';
 
+export { timerEvents } from '../../../src/testing/simulate';
+
 /**
  * How the model-based runner drives one process. The runner traverses the machine with
  * @xstate/graph using `events(snapshot)`, picks paths that together take every transition,
@@ -53,12 +55,4 @@ export function doneEvent(invokeId: string, output: unknown): EventObject {
 /** An activity's error as the engine delivers it: the serialised error, `name` included. */
 export function errorEvent(invokeId: string, error: { name: string; message: string; details?: unknown }): EventObject {
   return { type: `xstate.error.actor.${invokeId}`, error } as EventObject;
-}
-
-/** The `after` events of every active state (fired by the runner when a path takes them). */
-export function timerEvents(snapshot: AnyMachineSnapshot): EventObject[] {
-  const nodes = (snapshot as unknown as { _nodes: { after: { eventType: string }[] }[] })._nodes;
-  const types = new Set<string>();
-  for (const node of nodes) for (const t of node.after ?? []) types.add(t.eventType);
-  return [...types].map((type) => ({ type }));
 }

@@ -1,6 +1,15 @@
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from '@xstate/graph';
 import { initialTransition, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
-import type { ModelScenario } from './scenario';
+
+/** What the traversal needs of a model: inputs to start from and the events worth trying in a snapshot. */
+export interface CoverageModel {
+  /** Inputs to traverse from; the union of their paths must take every transition. */
+  inputs: unknown[];
+  /** Events worth trying in this snapshot, payloads included (see `activityDone`, `activityFailed`, `timerFired`). */
+  events(snapshot: AnyMachineSnapshot): EventObject[];
+  /** Context that distinguishes states for the traversal (default: none, the state value alone). */
+  stateKey?(snapshot: AnyMachineSnapshot): string;
+}
 
 export interface ModelStep {
   event: EventObject;
@@ -37,15 +46,15 @@ export function machineTransitions(machine: AnyStateMachine): Map<unknown, strin
 
 /**
  * Paths that together take every transition: @xstate/graph's adjacency map gives the
- * edges reachable with the scenario's events; each edge is joined to the shortest path to
+ * edges reachable with the model's events; each edge is joined to the shortest path to
  * its source; edges are chosen greedily until every transition is taken.
  */
-export function planCoverage(machine: AnyStateMachine, scenario: ModelScenario): CoveragePlan {
+export function planCoverage(machine: AnyStateMachine, model: CoverageModel): CoveragePlan {
   const keys = machineTransitions(machine);
-  const serializeState = (s: AnyMachineSnapshot) => `${JSON.stringify(s.value)}|${s.status}|${scenario.stateKey?.(s) ?? ''}`;
+  const serializeState = (s: AnyMachineSnapshot) => `${JSON.stringify(s.value)}|${s.status}|${model.stateKey?.(s) ?? ''}`;
   const candidates: { input: unknown; prefix: ModelStep[]; initial: AnyMachineSnapshot; edge: ModelStep; takes: string[] }[] = [];
-  for (const input of scenario.inputs) {
-    const options = { input, events: (s: AnyMachineSnapshot) => (s.status === 'active' ? scenario.events(s) : []), serializeState, limit: 5000 } as never;
+  for (const input of model.inputs) {
+    const options = { input, events: (s: AnyMachineSnapshot) => (s.status === 'active' ? model.events(s) : []), serializeState, limit: 5000 } as never;
     const [initial] = initialTransition(machine, input);
     const shortest = new Map<string, ModelStep[]>();
     for (const path of getShortestPaths(machine, options) as { state: AnyMachineSnapshot; steps: { state: AnyMachineSnapshot; event: EventObject }[] }[]) {
