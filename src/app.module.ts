@@ -32,6 +32,9 @@ import { OperationsRunner } from './operations/operations-runner';
 import { OperatorApprovalsController } from './operations/operator-approvals.controller';
 import { OperatorService } from './operations/operator-service';
 import { BATCHES, INCIDENT_QUERIES, OPERATIONS_RUNNER, OPERATOR_SERVICE } from './operations/tokens';
+import { ChangePublisher, changesChannel, fanOut } from './live/change-publisher';
+import { LiveController } from './live/live.controller';
+import { LiveFeed } from './live/live-feed';
 
 const RUNTIME = Symbol('EngineRuntime');
 
@@ -68,13 +71,13 @@ export class AppModule {
         ...(serveHttp ? [ConsoleModule] : []),
       ],
       controllers: serveHttp
-        ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController, IncidentsController, BatchOperationsController, OperatorApprovalsController]
+        ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController, IncidentsController, BatchOperationsController, OperatorApprovalsController, LiveController]
         : [],
       providers: [
         {
           provide: RUNTIME,
-          inject: [DataSource, Observability],
-          useFactory: (dataSource: DataSource, observability: Observability) =>
+          inject: [DataSource, Observability, ChangePublisher],
+          useFactory: (dataSource: DataSource, observability: Observability, changes: ChangePublisher) =>
             observability.attach(new EngineRuntime({
               dataSource,
               redisUrl: config.REDIS_URL,
@@ -91,7 +94,7 @@ export class AppModule {
                 eagerActivities: config.EAGER_ACTIVITIES,
               },
               log: observability.engineLog,
-              telemetry: observability.telemetry,
+              telemetry: fanOut(observability.telemetry, changes.telemetry),
             }), dataSource),
         },
         { provide: ENGINE, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.engine },
@@ -133,6 +136,17 @@ export class AppModule {
             new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }),
         },
         EngineLifecycle,
+        // Which instances each commit changed, for the HTTP processes' live streams.
+        { provide: ChangePublisher, useFactory: () => new ChangePublisher(config.REDIS_URL, changesChannel(config.QUEUE_PREFIX)) },
+        ...(serveHttp
+          ? [
+              {
+                provide: LiveFeed,
+                inject: [DataSource, Observability],
+                useFactory: (ds: DataSource, o: Observability) => new LiveFeed(ds, config.REDIS_URL, changesChannel(config.QUEUE_PREFIX), (message: string, err: unknown) => o.logger.warn({ err }, message)),
+              },
+            ]
+          : []),
         // API keys: the global auth guard, the admin's and the development principals.
         ...(serveHttp ? authProviders(config) : []),
       ],

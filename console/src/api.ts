@@ -55,6 +55,7 @@ export interface RequestOptions {
   key?: string;
   accept?: string;
   headers?: Record<string, string>;
+  signal?: AbortSignal;
 }
 
 async function send(path: string, options: RequestOptions): Promise<Response> {
@@ -70,6 +71,7 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
         ...options.headers,
       },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
     });
   } catch (err) {
     throw new ApiError({ title: 'The server cannot be reached', status: 0, detail: (err as Error).message });
@@ -91,6 +93,11 @@ export async function api<T = any>(path: string, options: RequestOptions = {}): 
 export async function apiWithStatus<T = any>(path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
   const res = await send(path, options);
   return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
+}
+
+/** A response whose body the caller reads as it arrives (a server-sent event stream); refusals throw as above. */
+export function apiStream(path: string, accept: string, signal: AbortSignal): Promise<Response> {
+  return send(path, { accept, signal });
 }
 
 /** SVG, HTML: documents the API renders, fetched with the key (a plain link could not send it). */

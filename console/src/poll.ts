@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type Problem } from './api';
 
-/** EventSource cannot send the Bearer header, so pages poll: every 2 s, paused while the tab is hidden. */
+/** Pages poll every 2 s (paused while the tab is hidden) only while their live stream (live.ts) is down. */
 export const POLL_MS = 2000;
 
 export interface Polled<T> {
@@ -59,7 +59,7 @@ export function usePoll<T>(load: () => Promise<T>, deps: readonly unknown[], eve
       live = false;
       if (timer) clearTimeout(timer);
     };
-  }, [...deps, tick]);
+  }, [...deps, tick, everyMs]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data: loaded?.key === resetKey ? loaded.value : undefined, problem, loading, reload };

@@ -141,6 +141,32 @@ test('a payment started from the API is watched to completion on its page, the e
   expect((await app.get('pay-console')).status).toBe('completed');
 });
 
+test('a workflow page follows its workflow by server-sent events: no polling while the stream is open, a change shown as it commits', async () => {
+  const input = { ...example['demo-transfer'], transferId: 'T-LIVE', failFirstAttempts: 0 };
+  expect((await as('ops-1')('POST', '/v1/workflows', { type: 'demo-transfer', workflowId: 'live-transfer', input })).status).toBe(201);
+  const page = await pageOf('ops-1');
+  const reads: string[] = [];
+  const streams: { url: string; accept: string | undefined }[] = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/v1/workflows/live-transfer' && r.method() === 'GET') reads.push(new Date().toISOString());
+    if (u.pathname === '/v1/live') streams.push({ url: u.search, accept: r.headers().accept });
+  });
+  await page.goto(`${url}/#/workflows/live-transfer`);
+  await page.getByTestId('workflow-state').filter({ hasText: 'awaitingApproval' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
+  expect(streams).toContainEqual({ url: '?workflowId=live-transfer', accept: 'text/event-stream' });
+  // Idle for 5 s with the stream open: no read of the workflow at all (it polled every 2 s before).
+  const before = reads.length;
+  await page.waitForTimeout(5_000);
+  expect(reads.length).toBe(before);
+  // A change made elsewhere (the API, not this page) shows within moments, by the stream.
+  expect((await as('ops-1')('POST', '/v1/workflows/live-transfer/events', { type: 'transfer.approved', approver: 'ops-1' })).status).toBe(200);
+  await page.getByTestId('workflow-status').filter({ hasText: 'completed' }).waitFor({ timeout: 5_000 });
+  expect(reads.length).toBeGreaterThan(before);
+  await screenshot(page, 'workflow-live');
+});
+
 test('an auditor sees the verified audit chain and is offered no action the API would refuse', async () => {
   await app.partners.admin.script('credit', [{ match: { idempotencyKeyPrefix: 'loan-console/' }, outcome: 'ok', body: { score: 650 } }]);
   await app.partners.admin.script('fraud', [{ match: { idempotencyKeyPrefix: 'loan-console' }, outcome: 'ok', body: { score: 10 } }]);

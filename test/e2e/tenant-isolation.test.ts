@@ -114,6 +114,8 @@ const OPERATIONS: Record<string, Probe> = {
   'GET /v1/audit/security-events/verify': { kind: 'collection' },
   'GET /v1/stats/overview': { kind: 'collection' },
   'GET /v1/me': { kind: 'collection' },
+  // Without Accept: text/event-stream it answers 406 at once; live.test.ts reads the stream as another tenant.
+  'GET /v1/live': { kind: 'collection' },
   'GET /health': { kind: 'global' },
   'GET /health/ready': { kind: 'global' },
   'GET /metrics': { kind: 'global' },

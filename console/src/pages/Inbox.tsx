@@ -1,7 +1,8 @@
 import { api, queryString } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useMe } from '../me';
-import { usePoll } from '../poll';
+import { LIVE_FALLBACK_POLL_MS, useLive } from '../live';
+import { POLL_MS, usePoll } from '../poll';
 import { navigate } from '../router';
 import { TaskCard, type Task } from './TaskCard';
 
@@ -10,7 +11,8 @@ export function Inbox({ query }: { query: URLSearchParams }) {
   const me = useMe();
   const filters = { group: query.get('group') ?? undefined, workflow: query.get('workflow') ?? undefined, assignee: query.get('assignee') ?? undefined, status: query.get('status') ?? 'open' };
   const key = query.toString();
-  const tasks = usePoll(() => api<{ items: Task[] }>(`/v1/tasks${queryString({ ...filters, limit: 50 })}`), [key]);
+  const live = useLive(null);
+  const tasks = usePoll(() => api<{ items: Task[] }>(`/v1/tasks${queryString({ ...filters, limit: 50 })}`), [key, live.tick], live.connected ? LIVE_FALLBACK_POLL_MS : POLL_MS, [key]);
   const set = (name: string, value: string | undefined) => navigate('/tasks', { ...filters, status: filters.status === 'open' ? undefined : filters.status, [name]: value || undefined });
 
   return (

@@ -5,7 +5,8 @@ import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
 import { formatDuration, formatTime, WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../components/Status';
 import { useMe } from '../me';
 import { errorLine, mayReadOperations, type Incident, type Page } from '../operations';
-import { usePoll } from '../poll';
+import { LIVE_FALLBACK_POLL_MS, useLive } from '../live';
+import { POLL_MS, usePoll } from '../poll';
 import { href } from '../router';
 
 interface OverviewStats {
@@ -75,13 +76,16 @@ function OpenIncidents({ data, problem }: { data: Page<Incident> | undefined; pr
 /** Counts by type and status, throughput, and what needs attention: failed and overdue work. */
 export function Overview() {
   const incidentReader = mayReadOperations(useMe());
-  const incidents = usePoll(async () => (incidentReader ? api<Page<Incident>>(`/v1/incidents?status=open&limit=${NEWEST_INCIDENTS}`) : undefined), [incidentReader]);
-  const stats = usePoll(() => api<OverviewStats>('/v1/stats/overview'), []);
+  // Every read below is refetched when the tenant's live stream reports changes (at most once a second), polled only while it is down.
+  const live = useLive(null);
+  const every = live.connected ? LIVE_FALLBACK_POLL_MS : POLL_MS;
+  const incidents = usePoll(async () => (incidentReader ? api<Page<Incident>>(`/v1/incidents?status=open&limit=${NEWEST_INCIDENTS}`) : undefined), [incidentReader, live.tick], every, [incidentReader]);
+  const stats = usePoll(() => api<OverviewStats>('/v1/stats/overview'), [live.tick], every, []);
   const openIncidents = stats.data ? String(stats.data.incidents.open) : '…';
   // Failures of the business, not only of the machine: a completed payment whose funds could not be reserved is one.
-  const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?outcome=failure&limit=10'), []);
-  const overdue = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?overdue=true&limit=10'), []);
-  const overdueTasks = usePoll(() => api<{ items: any[] }>('/v1/tasks?status=open&overdue=true&limit=10'), []);
+  const failed = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?outcome=failure&limit=10'), [live.tick], every, []);
+  const overdue = usePoll(() => api<{ items: WorkflowRow[] }>('/v1/workflows?overdue=true&limit=10'), [live.tick], every, []);
+  const overdueTasks = usePoll(() => api<{ items: any[] }>('/v1/tasks?status=open&overdue=true&limit=10'), [live.tick], every, []);
 
   const s = stats.data;
   const totals = Object.fromEntries(STATUSES.map((st) => [st, s?.counts.filter((c) => c.status === st).reduce((a, c) => a + c.count, 0) ?? 0]));

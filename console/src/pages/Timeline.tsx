@@ -3,7 +3,8 @@ import { JsonView } from '../components/JsonView';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { formatDuration, stateLabel } from '../components/Status';
 import { hasRole, useMe } from '../me';
-import { usePoll } from '../poll';
+import { LIVE_FALLBACK_POLL_MS, useLive } from '../live';
+import { POLL_MS, usePoll } from '../poll';
 import { href } from '../router';
 
 export interface HistoryEntry {
@@ -112,7 +113,9 @@ export function Timeline({ id, version }: { id: string; version: number | string
   const me = useMe();
   const reader = hasRole(me, 'operator', 'auditor');
   const auditor = hasRole(me, 'auditor');
-  const history = usePoll(async () => (reader ? api<{ items: HistoryEntry[] }>(`/v1/workflows/${enc(id)}/history`) : { items: [] }), [id, version, reader], undefined, [id]);
+  // A failed attempt or an effect is recorded without a new version: the live stream reports every commit of the instance.
+  const live = useLive(id);
+  const history = usePoll(async () => (reader ? api<{ items: HistoryEntry[] }>(`/v1/workflows/${enc(id)}/history`) : { items: [] }), [id, version, reader, live.tick], live.connected ? LIVE_FALLBACK_POLL_MS : POLL_MS, [id]);
   const audit = usePoll(async () => (auditor ? api<VerifyReport>(`/v1/audit/verify?workflowId=${enc(id)}`) : null), [id, version, auditor], null, [id]);
   const report = audit.data;
 

@@ -7,7 +7,8 @@ import { ENDED_STATUSES, formatDuration, formatTime, OutcomeBadge, stateLabel, S
 import type { WorkflowRow } from '../components/WorkflowTable';
 import { useMe } from '../me';
 import { decideApproval, mayOperate, mayReadOperations, type Approval, type Incident, type Page } from '../operations';
-import { usePoll } from '../poll';
+import { LIVE_FALLBACK_POLL_MS, useLive } from '../live';
+import { POLL_MS, usePoll } from '../poll';
 import { href } from '../router';
 import { Timeline } from './Timeline';
 import { WorkflowActions } from './WorkflowActions';
@@ -38,7 +39,9 @@ export function WorkflowPage({ id }: { id: string }) {
   const me = useMe();
   const operator = mayOperate(me);
   const reader = mayReadOperations(me);
-  const wf = usePoll(() => api<WorkflowView>(`/v1/workflows/${enc(id)}`), [id]);
+  // Refetched when the live stream says this workflow or a child changed; polled only while the stream is down.
+  const live = useLive(id);
+  const wf = usePoll(() => api<WorkflowView>(`/v1/workflows/${enc(id)}`), [id, live.tick], live.connected ? LIVE_FALLBACK_POLL_MS : POLL_MS, [id]);
   const w = wf.data;
   // What changes only when the instance moves on is refetched on its version, not every tick.
   const version = w?.version;
@@ -103,6 +106,13 @@ export function WorkflowPage({ id }: { id: string }) {
           ) : null}
           <span className="mono" data-testid="workflow-state">
             {stateLabel(w.state)}
+          </span>
+          <span
+            className={`live-status small ${live.connected ? 'live-on' : 'muted'}`}
+            data-testid="live-status"
+            title={live.connected ? 'changes arrive as they are committed (server-sent events)' : 'the live stream is down: the page polls every 2 s'}
+          >
+            {live.connected ? '● live' : '○ polling'}
           </span>
         </div>
       </div>

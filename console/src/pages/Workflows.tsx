@@ -3,7 +3,8 @@ import { api, queryString } from '../api';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../components/Status';
 import { WorkflowTable, type WorkflowRow } from '../components/WorkflowTable';
-import { usePoll } from '../poll';
+import { LIVE_FALLBACK_POLL_MS, useLive } from '../live';
+import { POLL_MS, usePoll } from '../poll';
 import { href, navigate } from '../router';
 
 const FILTERS = ['type', 'status', 'outcome', 'state', 'businessKey', 'createdAfter', 'createdBefore', 'overdue', 'retrying', 'hasIncident'] as const;
@@ -34,7 +35,8 @@ export function Workflows({ query }: { query: URLSearchParams }) {
       .catch(() => setTypes([]));
   }, []);
 
-  const page = usePoll(() => api<{ items: WorkflowRow[]; nextCursor: string | null }>(`/v1/workflows${queryString({ ...applied, limit: PAGE_SIZE, cursor })}`), [key]);
+  const live = useLive(null);
+  const page = usePoll(() => api<{ items: WorkflowRow[]; nextCursor: string | null }>(`/v1/workflows${queryString({ ...applied, limit: PAGE_SIZE, cursor })}`), [key, live.tick], live.connected ? LIVE_FALLBACK_POLL_MS : POLL_MS, [key]);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();

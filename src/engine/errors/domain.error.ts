@@ -30,7 +30,9 @@ export type DomainErrorCode =
   | 'approval_not_pending'
   | 'approval_pending'
   | 'approval_expired'
-  | 'self_approval';
+  | 'self_approval'
+  | 'live_streams_exhausted'
+  | 'not_acceptable';
 
 export interface FieldError {
   field: string;
