@@ -30,11 +30,12 @@ export class DiagramsController {
   @Get('definitions/:type/:version/diagram')
   @ApiOperation({ summary: "A definition's statechart: states, transitions, guards, delays, activities with retry policies, human tasks" })
   @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
+  @ApiQuery({ name: 'collapse', required: false, description: 'Compound states to draw closed, by path, comma-separated (e.g. `underwriting`): one box each, its inside hidden; a 400 names the compound states there are' })
   @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
-  async definition(@Param('type') type: string, @Param('version') version: string, @Query('format') format: unknown, @Res() res: Response) {
+  async definition(@Param('type') type: string, @Param('version') version: string, @Query('format') format: unknown, @Query('collapse') collapse: unknown, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
-    const body = await renderDiagram(this.registry.get(type, v), f);
+    const body = await renderDiagram(this.registry.get(type, v), f, undefined, collapse);
     res.status(200).type(CONTENT_TYPES[f]).send(body);
   }
 
@@ -51,14 +52,15 @@ export class DiagramsController {
   @Get('workflows/:id/diagram')
   @ApiOperation({ summary: "An instance's statechart with its visited path and current state marked" })
   @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
+  @ApiQuery({ name: 'collapse', required: false, description: 'Compound states to draw closed, by path, comma-separated (e.g. `underwriting`): one box each, its inside hidden; a 400 names the compound states there are' })
   @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
-  async workflow(@Param('id') id: string, @Query('format') format: unknown, @Req() req: Request, @Res() res: Response) {
+  async workflow(@Param('id') id: string, @Query('format') format: unknown, @Query('collapse') collapse: unknown, @Req() req: Request, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const wid = parseOrThrow(instanceIdSchema, id, 'id');
     const scope = scopeOf(req);
     const view = await this.queries.get(scope, wid);
     const history = await this.queries.history(scope, wid);
-    const body = await renderDiagram(this.registry.get(view.type, view.definitionVersion), f, { history, state: view.state });
+    const body = await renderDiagram(this.registry.get(view.type, view.definitionVersion), f, { history, state: view.state }, collapse);
     res.status(200).type(CONTENT_TYPES[f]).send(body);
   }
 }

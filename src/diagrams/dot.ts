@@ -44,7 +44,7 @@ export function toDot(model: StatechartModel, marking?: InstanceMarking): string
 
   const emit = (id: string, indent: string) => {
     const n = model.byId.get(id)!;
-    const notes = [...(n.task ? [describeTask(n.task)] : []), ...n.invokes.map(describeInvoke)];
+    const notes = [...(n.task ? [describeTask(n.task)] : []), ...n.invokes.map(describeInvoke), ...(n.collapsedStates ? [`[+] ${n.collapsedStates} states inside`] : [])];
     const visited = marking?.visited.has(id) ?? false;
     const current = marking?.current.has(id) ?? false;
     if (n.children.length) {
@@ -72,8 +72,8 @@ export function toDot(model: StatechartModel, marking?: InstanceMarking): string
       `${indent}${anchor(id)} ${attrs({
         label: [n.key, ...notes].join('\n'),
         id: `state:${n.id}`,
-        class: classes(id, `state ${n.type}`),
-        style,
+        class: classes(id, `state ${n.type}${n.collapsedStates ? ' collapsed' : ''}`),
+        style: n.collapsedStates ? `${style},dashed` : style,
         peripheries: final ? 2 : undefined,
         fillcolor: current ? COLORS.currentFill : visited ? COLORS.visitedFill : undefined,
         color: current ? COLORS.currentLine : visited ? COLORS.visitedLine : undefined,

@@ -3,6 +3,7 @@ import { toDot } from './dot';
 import { toMermaid } from './mermaid';
 import { buildStatechartModel, markInstance, type HistoryStep } from './statechart-model';
 import { dotToSvg } from './svg';
+import { collapseModel, parseCollapse } from './collapse';
 
 export type DiagramFormat = 'mermaid' | 'svg';
 
@@ -14,8 +15,13 @@ export interface InstanceState {
 }
 
 /** A definition's diagram, generated from its machine; with an instance, its path and current state marked. */
-export async function renderDiagram(definition: WorkflowDefinition, format: DiagramFormat, instance?: InstanceState): Promise<string> {
-  const model = buildStatechartModel(definition);
-  const marking = instance ? markInstance(model, instance.history, instance.state) : undefined;
+/**
+ * `collapse` (raw, as `?collapse=` gave it): compound states drawn closed; a path that is not
+ * one of the machine's compound states is a 400 naming those there are.
+ */
+export async function renderDiagram(definition: WorkflowDefinition, format: DiagramFormat, instance?: InstanceState, collapseRaw?: unknown): Promise<string> {
+  const full = buildStatechartModel(definition);
+  const collapse = parseCollapse(full, collapseRaw);
+  const { model, marking } = collapseModel(full, collapse, instance ? markInstance(full, instance.history, instance.state) : undefined);
   return format === 'mermaid' ? toMermaid(model, marking) : dotToSvg(toDot(model, marking));
 }

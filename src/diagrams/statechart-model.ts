@@ -27,6 +27,8 @@ export interface DiagramNode {
   outcome?: string;
   /** The state's own description (XState's `description`). */
   description?: string;
+  /** A compound state drawn closed (see collapse.ts): how many states it holds. */
+  collapsedStates?: number;
 }
 
 export interface DiagramEdge {

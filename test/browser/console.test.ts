@@ -156,7 +156,12 @@ test('a workflow page follows its workflow by server-sent events: no polling whi
   await page.getByTestId('workflow-state').filter({ hasText: 'awaitingApproval' }).waitFor({ timeout: 30_000 });
   await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
   expect(streams).toContainEqual({ url: '?workflowId=live-transfer', accept: 'text/event-stream' });
-  // Idle for 5 s with the stream open: no read of the workflow at all (it polled every 2 s before).
+  // Settled (the start's last changes may still be arriving by the stream), then idle for 5 s
+  // with the stream open: no read of the workflow at all (it polled every 2 s before).
+  for (let seen = -1; seen !== reads.length; ) {
+    seen = reads.length;
+    await page.waitForTimeout(1_500);
+  }
   const before = reads.length;
   await page.waitForTimeout(5_000);
   expect(reads.length).toBe(before);
@@ -283,6 +288,18 @@ test('overview, the filtered workflow list and the definitions with their diagra
   await report.getByText('payment-settlement').first().waitFor();
   await page.getByRole('region', { name: 'Compliance report' }).getByRole('link', { name: 'Open in a new tab' }).waitFor();
   await screenshot(page, 'definitions');
+
+  // A compound state folds into one box and opens again.
+  await page.goto(`${url}/#/definitions/loan-approval/1`);
+  const collapsing = page.waitForRequest((r) => r.url().includes('/v1/definitions/loan-approval/1/diagram?format=svg&collapse=underwriting'));
+  await page.getByRole('group', { name: 'Compound states' }).getByRole('button', { name: 'Collapse underwriting' }).click();
+  await collapsing;
+  await page.getByRole('button', { name: 'Expand underwriting' }).waitFor();
+  expect(await page.getByRole('button', { name: 'Expand underwriting' }).getAttribute('aria-pressed')).toBe('true');
+  await page.waitForFunction(() => ((globalThis as any).document.querySelector('.diagram img')?.naturalWidth ?? 0) > 0);
+  await screenshot(page, 'definition-collapsed');
+  await page.getByRole('button', { name: 'Expand underwriting' }).click();
+  await page.getByRole('button', { name: 'Collapse underwriting' }).waitFor();
 });
 
 test('a payment that failed its business is found from the overview by its outcome and walked to its cause, on its timeline', async () => {

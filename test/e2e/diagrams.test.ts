@@ -43,6 +43,24 @@ test('a definition diagram in both formats; 404 for an unknown definition, 400 f
   expect((await api.as(null)('GET', '/v1/definitions/fraud-check/1/diagram')).status).toBe(401);
 });
 
+test('compound states drawn closed with ?collapse=, in both formats; a path that is no compound state is a 400 naming those there are', async () => {
+  const open = await api.request('GET', '/v1/definitions/loan-approval/1/diagram?format=svg');
+  expect(svgClass(open.body, 'state:loan-approval.underwriting')).toContain('cluster');
+  expect(graphvizUnescape(open.body)).toContain('state:loan-approval.underwriting.escalated');
+  const closed = await api.request('GET', '/v1/definitions/loan-approval/1/diagram?format=svg&collapse=underwriting');
+  expect(closed.status).toBe(200);
+  expect(svgClass(closed.body, 'state:loan-approval.underwriting')).toMatch(/state compound collapsed/);
+  expect(graphvizUnescape(closed.body)).not.toContain('state:loan-approval.underwriting.escalated');
+  expect(closed.body).toContain('2 states inside');
+  const mermaid = await api.request('GET', '/v1/definitions/loan-approval/1/diagram?format=mermaid&collapse=underwriting');
+  expect(mermaid.status).toBe(200);
+  expect(mermaid.body).not.toContain('escalated');
+  const wrong = await api.request('GET', '/v1/definitions/loan-approval/1/diagram?collapse=reviewing,underwriting');
+  expect(wrong.status).toBe(400);
+  expect(wrong.body.errors).toEqual([{ field: 'collapse', message: 'reviewing is not a compound state of loan-approval v1: its compound states are underwriting' }]);
+  expect((await api.request('GET', '/v1/definitions/fraud-check/1/diagram?collapse=x')).body.errors[0].message).toContain('it has no compound state');
+});
+
 test("a workflow's diagram marks its visited path and its current state", async () => {
   await app.partners.admin.script('fraud', [{ match: { idempotencyKeyPrefix: 'diagram-fraud' }, outcome: 'ok', body: { score: 60 } }]);
   const examples = (await api.request('GET', '/v1/definitions/fraud-check/1')).body.exampleInput;

@@ -7,19 +7,36 @@ import { ProblemAlert } from './ProblemAlert';
  * shown through a blob URL in an <img>: the document is displayed, never run as markup here.
  * `version` changes refetch it (the instance moved on).
  */
-/** Where the current state sits in the SVG, as fractions of its width and height (Graphviz's own coordinates). */
-function currentSpot(svg: string): { x: number; y: number } | undefined {
+/**
+ * Where the current state sits in the SVG, as fractions of its width and height (Graphviz's
+ * own coordinates); for a definition, which has none, where the chart starts.
+ */
+function currentSpot(svg: string): { x: number; y: number; current: boolean } | undefined {
   // Parsed as data, never inserted: the numbers are all that is read.
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
   const root = doc.documentElement;
   const box = (root.getAttribute('viewBox') ?? '').split(/[\s,]+/).map(Number);
   const text = doc.querySelector('g.current text, g[class~="current"] text');
-  if (box.length !== 4 || !text) return undefined;
+  const start = [...doc.querySelectorAll('g.node')].find((g) => g.querySelector('title')?.textContent === 'start')?.querySelector('ellipse');
+  if (box.length !== 4 || (!text && !start)) return undefined;
   const shift = /translate\(\s*([-\d.]+)[\s,]+([-\d.]+)\s*\)/.exec(doc.querySelector('g.graph')?.getAttribute('transform') ?? '');
-  const x = Number(text.getAttribute('x')) + Number(shift?.[1] ?? 0);
-  const y = Number(text.getAttribute('y')) + Number(shift?.[2] ?? 0);
+  const x = Number(text ? text.getAttribute('x') : start!.getAttribute('cx')) + Number(shift?.[1] ?? 0);
+  const y = Number(text ? text.getAttribute('y') : start!.getAttribute('cy')) + Number(shift?.[2] ?? 0);
   if (!Number.isFinite(x) || !Number.isFinite(y) || box[2] <= 0 || box[3] <= 0) return undefined;
-  return { x: (x - box[0]) / box[2], y: (y - box[1]) / box[3] };
+  return { x: (x - box[0]) / box[2], y: (y - box[1]) / box[3], current: !!text };
+}
+
+/** The compound states an SVG draws, open (a cluster) or collapsed (a box saying so), by path from the machine's root. */
+function compoundStates(svg: string): { path: string; collapsed: boolean }[] {
+  const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  const found: { path: string; collapsed: boolean }[] = [];
+  for (const g of doc.querySelectorAll('g[id^="state:"]')) {
+    const classes = (g.getAttribute('class') ?? '').split(/\s+/);
+    if (!classes.includes('compound')) continue;
+    const id = g.getAttribute('id')!.slice('state:'.length);
+    found.push({ path: id.slice(id.indexOf('.') + 1), collapsed: classes.includes('collapsed') });
+  }
+  return found;
 }
 
 const ZOOMS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3];
@@ -29,20 +46,25 @@ export function Diagram({ path, label, version }: { path: string; label: string;
   const [problem, setProblem] = useState<Problem>();
   // 'fit': the whole chart in the width; a number: that share of its natural size, panned by dragging.
   const [zoom, setZoom] = useState<number | 'fit'>();
-  const [spot, setSpot] = useState<{ x: number; y: number }>();
+  const [spot, setSpot] = useState<{ x: number; y: number; current: boolean }>();
   const [natural, setNatural] = useState<{ w: number; h: number }>();
   const current = useRef<string>(undefined);
   const viewport = useRef<HTMLDivElement>(null);
   const drag = useRef<{ x: number; y: number; left: number; top: number }>(undefined);
+  // Compound states drawn closed (the API's `collapse`), and every compound state seen so far.
+  const [collapsed, setCollapsed] = useState<string[]>([]);
+  const [compounds, setCompounds] = useState<string[]>([]);
+  const source = collapsed.length ? `${path}${path.includes('?') ? '&' : '?'}collapse=${collapsed.map(encodeURIComponent).join(',')}` : path;
 
   useEffect(() => {
     let live = true;
-    apiText(path, 'image/svg+xml')
+    apiText(source, 'image/svg+xml')
       .then((svg) => {
         if (!live) return;
         if (current.current) URL.revokeObjectURL(current.current);
         current.current = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
         setSpot(currentSpot(svg));
+        setCompounds((seen) => [...new Set([...seen, ...compoundStates(svg).map((c) => c.path)])].sort());
         setUrl(current.current);
         setProblem(undefined);
       })
@@ -50,7 +72,7 @@ export function Diagram({ path, label, version }: { path: string; label: string;
     return () => {
       live = false;
     };
-  }, [path, JSON.stringify(version)]);
+  }, [source, JSON.stringify(version)]);
 
   useEffect(() => () => void (current.current && URL.revokeObjectURL(current.current)), []);
 
@@ -99,7 +121,7 @@ export function Diagram({ path, label, version }: { path: string; label: string;
         <button type="button" className="link" aria-pressed={zoom === 1} onClick={() => setZoom(1)}>
           Actual size
         </button>
-        {spot && (
+        {spot?.current && (
           <button type="button" className="link" onClick={() => (typeof zoom === 'number' ? showCurrent() : setZoom(1))}>
             Show current state
           </button>
@@ -108,6 +130,26 @@ export function Diagram({ path, label, version }: { path: string; label: string;
           Open in a new tab
         </a>
       </div>
+      {compounds.length > 0 && (
+        <div className="diagram-tools small" role="group" aria-label="Compound states">
+          <span className="muted">compound states:</span>
+          {compounds.map((c) => {
+            const closed = collapsed.includes(c);
+            return (
+              <button
+                key={c}
+                type="button"
+                className="link mono"
+                aria-pressed={closed}
+                aria-label={`${closed ? 'Expand' : 'Collapse'} ${c}`}
+                onClick={() => setCollapsed((now) => (closed ? now.filter((x) => x !== c) : [...now, c]))}
+              >
+                {closed ? '⊞' : '⊟'} {c}
+              </button>
+            );
+          })}
+        </div>
+      )}
       <div
         ref={viewport}
         className={`diagram${typeof zoom === 'number' ? ' diagram-zoomed' : ''}`}
