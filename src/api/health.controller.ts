@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { jsonResponse } from './openapi-shapes';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { DefinitionCoverage } from '../engine/dispatch/definition-coverage';
@@ -24,14 +25,15 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: 200 while the process serves; never checks dependencies, so a database outage does not restart it' })
+  @ApiResponse(jsonResponse(200, 'Health', 'the process serves'))
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: PostgreSQL answers, Redis answers PING, no migration pending, every (type, version) of a live instance registered' })
-  @ApiResponse({ status: 200, description: 'ready: `{status: "ok", info, error: {}, details}`' })
-  @ApiResponse({ status: 503, description: 'not ready: `{status: "error", info, error, details}` naming what failed' })
+  @ApiResponse(jsonResponse(200, 'Readiness', 'ready: `{status: "ok", info, error: {}, details}`'))
+  @ApiResponse(jsonResponse(503, 'Readiness', 'not ready: `{status: "error", info, error, details}` naming what failed'))
   async ready(@Res({ passthrough: true }) res: Response) {
     try {
       return await this.health.check([

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { PROBLEM, REASON_BODY } from './openapi-shapes';
+import { jsonResponse, PENDING_APPROVAL, PROBLEM, REASON_BODY } from './openapi-shapes';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
@@ -33,8 +33,8 @@ export class WorkflowsController {
   @ApiOperation({ summary: 'Start a workflow', description: 'Idempotent with the Idempotency-Key header (kept 24 hours by default): the same key and body return the same workflow; a different body is 422; a request still in flight is 409.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiBody({ schema: { type: 'object', required: ['type', 'input'], properties: { type: { type: 'string', example: 'demo-transfer' }, version: { type: 'integer' }, workflowId: { type: 'string' }, businessKey: { type: 'string' }, input: { type: 'object' } } } })
-  @ApiResponse({ status: 201, description: 'started' })
-  @ApiResponse({ status: 200, description: 'an identical earlier start, replayed' })
+  @ApiResponse(jsonResponse(201, 'Workflow', 'started; `Location` names it'))
+  @ApiResponse(jsonResponse(200, 'Workflow', 'an identical earlier start, replayed (`Idempotent-Replayed: true` with an Idempotency-Key)'))
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
@@ -56,18 +56,19 @@ export class WorkflowsController {
       '`retrying=true`: instances with an activity still retrying after ACTIVITY_RETRY_ALERT_MS, each with `retrying: [{activityId, activity, attempts, since, lastError}]`. ' +
       '`status=failed` lists the failed ones; `outcome=rejection` the ones that ended in a final state declaring `meta.outcome: \'rejection\'` (a completed payment rejected by fraud rules, say). `createdAfter` (inclusive) and `createdBefore` (exclusive) are ISO 8601 timestamps with a time zone.',
   })
-  @ApiQuery({ name: 'type', required: false })
+  @ApiQuery({ name: 'type', required: false, type: String })
   @ApiQuery({ name: 'status', required: false, enum: [...WORKFLOW_STATUSES] })
   @ApiQuery({ name: 'outcome', required: false, enum: [...WORKFLOW_OUTCOMES], description: "ended instances by business outcome: what their final state's `meta.outcome` declares" })
-  @ApiQuery({ name: 'state', required: false, description: 'a dotted state path, ancestors included' })
-  @ApiQuery({ name: 'businessKey', required: false })
+  @ApiQuery({ name: 'state', required: false, description: 'a dotted state path, ancestors included', type: String })
+  @ApiQuery({ name: 'businessKey', required: false, type: String })
   @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'retrying', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'hasIncident', required: false, enum: ['true', 'false'], description: 'instances with an open incident (true) or without (false)' })
-  @ApiQuery({ name: 'createdAfter', required: false, example: '2026-01-31T00:00:00Z' })
-  @ApiQuery({ name: 'createdBefore', required: false, example: '2026-02-01T00:00:00Z' })
+  @ApiQuery({ name: 'createdAfter', required: false, example: '2026-01-31T00:00:00Z', type: String })
+  @ApiQuery({ name: 'createdBefore', required: false, example: '2026-02-01T00:00:00Z', type: String })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'WorkflowList', 'a page of workflows, newest first'))
   @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.queries.list(scopeOf(req), parseOrThrow(listQuerySchema, q));
@@ -76,6 +77,8 @@ export class WorkflowsController {
   @Get(':id')
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Status, state, context, output or error, and version of one workflow; its open `incidents` and the count of `heldInputs`' })
+  @ApiResponse(jsonResponse(200, 'WorkflowDetail', 'the workflow'))
+  @ApiResponse({ status: 404, ...PROBLEM })
   async get(@Param('id') id: string, @Req() req: Request) {
     const view = await this.queries.get(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
     // The incidents' errors and kept inputs are the operators' and auditors' to read (as on /v1/incidents); others see that there are some.
@@ -92,7 +95,9 @@ export class WorkflowsController {
     description: 'While the workflow is paused, or has an open incident, the signal is kept and applied later in arrival order: 202 with `held: {reason}`. A signal the machine cannot take (it throws) opens an incident that keeps it: 202 with `held: {reason: "incident", incidentId}`.',
   })
   @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, additionalProperties: true } })
-  @ApiResponse({ status: 202, description: 'kept (held), applied later' })
+  @ApiResponse(jsonResponse(200, 'AppliedWorkflow', 'applied: the workflow after it'))
+  @ApiResponse(jsonResponse(202, 'AppliedWorkflow', 'kept (`held` says why), applied later'))
+  @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
   async signal(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const workflowId = scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id'));
@@ -110,7 +115,10 @@ export class WorkflowsController {
     description: 'A paused workflow, or one with an open incident, keeps the request and applies it later: 202 with `held`. To end a workflow at once without its cancel path, see terminate.',
   })
   @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string' } } } })
-  @ApiResponse({ status: 202, description: 'kept (held), applied later' })
+  @ApiResponse(jsonResponse(200, 'AppliedWorkflow', 'applied: the workflow after it'))
+  @ApiResponse(jsonResponse(202, 'AppliedWorkflow', 'kept (`held` says why), applied later'))
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
   async cancel(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const parsed = parseOrThrow(cancelSchema, optionalBody(body));
     const view = await this.engine.cancel(scopeOf(req).workflowKey(parseOrThrow(instanceIdSchema, id, 'id')), actorOf(req), parsed?.reason);
@@ -126,7 +134,8 @@ export class WorkflowsController {
     description: 'Needs a `reason` (recorded with the principal). 409 `workflow-paused` when already paused, `workflow-terminal` when it ended. 202 `{pendingApproval}` when DUAL_CONTROL names `pause`.',
   })
   @ApiBody(REASON_BODY)
-  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse(jsonResponse(200, 'Workflow', 'done: the workflow after it'))
+  @ApiResponse(PENDING_APPROVAL)
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
@@ -142,7 +151,8 @@ export class WorkflowsController {
     description: 'Needs a `reason`. 409 `workflow-not-paused`. 202 `{pendingApproval}` when DUAL_CONTROL names `resume`.',
   })
   @ApiBody(REASON_BODY)
-  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse(jsonResponse(200, 'Workflow', 'done: the workflow after it'))
+  @ApiResponse(PENDING_APPROVAL)
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
@@ -158,7 +168,8 @@ export class WorkflowsController {
     description: 'Needs a `reason`. Activities, timers and tasks are stopped; open incidents are closed; held inputs are dropped. 409 `workflow-terminal`. 202 `{pendingApproval}` when DUAL_CONTROL names `terminate`.',
   })
   @ApiBody(REASON_BODY)
-  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse(jsonResponse(200, 'Workflow', 'done: the workflow after it'))
+  @ApiResponse(PENDING_APPROVAL)
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
@@ -176,6 +187,8 @@ export class WorkflowsController {
   @Get(':id/history')
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'The recorded facts of one workflow, in order, with their hash chain' })
+  @ApiResponse(jsonResponse(200, 'HistoryPage', 'every recorded fact, in order'))
+  @ApiResponse({ status: 404, ...PROBLEM })
   async history(@Param('id') id: string, @Req() req: Request) {
     return { items: await this.queries.history(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id')) };
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { jsonResponse, textResponse } from '../api/openapi-shapes';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -59,6 +60,12 @@ export class AuditController {
     description:
       "An auditor sees its own tenant's events; a platform admin every event (those of unknown keys too), or one tenant's with `tenant`. Filters `from`, `to` (ISO timestamps), `code`; `limit` (≤ 200) and `cursor`.",
   })
+  @ApiQuery({ name: 'from', required: false, example: '2026-01-31T00:00:00Z', type: String })
+  @ApiQuery({ name: 'to', required: false, example: '2026-02-01T00:00:00Z', type: String })
+  @ApiQuery({ name: 'code', required: false, description: 'a problem code, such as workflow_not_found', type: String })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'SecurityEventList', 'a page of security events, oldest first'))
   securityEventList(@Query() q: unknown, @Req() req: Request) {
     const { from, to, code, limit, cursor } = parseOrThrow(securityEventsSchema, q);
     const scope = scopeOf(req);
@@ -79,6 +86,7 @@ export class AuditController {
     summary: "Recompute the security event log's hash chain: the first record edited, missing or out of place",
     description: 'Platform admins only: the chain is one for every tenant, and its length would tell one tenant how many refusals the others had.',
   })
+  @ApiResponse(jsonResponse(200, 'SecurityChainVerification', 'the report, verified or not'))
   securityEventVerify() {
     return this.securityEvents.verify();
   }
@@ -86,6 +94,8 @@ export class AuditController {
   @Get('verify')
   @Roles('auditor')
   @ApiOperation({ summary: "Verify the history hash chains of the caller's tenant (all its instances, or ?workflowId=); 200 with the report, verified or not" })
+  @ApiQuery({ name: 'workflowId', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'ChainVerification', 'the report, verified or not'))
   async verify(@Query() q: unknown, @Req() req: Request) {
     const { workflowId } = parseOrThrow(verifySchema, q);
     const scope = scopeOf(req);
@@ -99,6 +109,11 @@ export class AuditController {
     summary: "Stream the caller's tenant's history records with recorded_at in [from, to), optionally of one workflow type, as JSON lines or CSV",
     description: 'Each record is exactly what was hashed: its `workflowId` is the stored id (`<tenant>/<id>` outside the default tenant).',
   })
+  @ApiQuery({ name: 'from', required: false, example: '2026-01-31T00:00:00Z', type: String })
+  @ApiQuery({ name: 'to', required: false, example: '2026-02-01T00:00:00Z', type: String })
+  @ApiQuery({ name: 'type', required: false, type: String })
+  @ApiQuery({ name: 'format', required: false, enum: ['jsonl', 'csv'] })
+  @ApiResponse(textResponse(200, ['application/x-ndjson', 'text/csv'], 'one record a line (JSON lines), or CSV with a header line; streamed'))
   async export(@Query() q: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { from, to, type, format } = parseOrThrow(exportSchema, q);
     const batches = exportBatches(this.db, { from, to, type, tenant: scopeOf(req).tenant });

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { jsonResponse, PROBLEM } from '../api/openapi-shapes';
 import type { Request, Response } from 'express';
 import { principalOf } from '../api/request-actor';
 import { DomainError } from '../engine/errors/domain.error';
@@ -9,8 +10,6 @@ import { issueApiKeySchema, keyIdSchema, listPrincipalsSchema } from './api-key.
 import { isPlatformAdmin, ROLES } from './principal';
 import { Roles } from './roles.decorator';
 import { scopeOf } from './tenant-scope';
-
-const problem = { description: 'application/problem+json (RFC 9457)' };
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -37,9 +36,9 @@ export class AdminController {
       },
     },
   })
-  @ApiResponse({ status: 201, description: '{ principal, key, keyId, keyPrefix }' })
-  @ApiResponse({ status: 400, ...problem })
-  @ApiResponse({ status: 403, ...problem })
+  @ApiResponse(jsonResponse(201, 'IssuedApiKey', 'the key, shown this once'))
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 403, ...PROBLEM })
   async issue(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { principal } = parseOrThrow(issueApiKeySchema, body);
     const caller = principalOf(req);
@@ -58,6 +57,9 @@ export class AdminController {
 
   @Get('principals')
   @ApiOperation({ summary: "The tenant's principals by id with their keys' prefixes and state (never a key); `limit` (≤ 200) and `cursor`; a platform admin names another tenant with `tenant`" })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, description: 'the last principal id of the previous page', type: String })
+  @ApiResponse(jsonResponse(200, 'PrincipalList', 'a page of principals by id'))
   listPrincipals(@Query() q: unknown, @Req() req: Request) {
     const { limit, cursor } = parseOrThrow(listPrincipalsSchema, q);
     return this.keys.list(scopeOf(req).tenant, limit, cursor);
@@ -66,7 +68,8 @@ export class AdminController {
   @Delete('api-keys/:id')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a key: refused at once by this process, by every process within seconds' })
-  @ApiResponse({ status: 404, ...problem })
+  @ApiResponse(jsonResponse(200, 'RevokedApiKey', 'the key, revoked'))
+  @ApiResponse({ status: 404, ...PROBLEM })
   async revoke(@Param('id') id: string, @Req() req: Request) {
     const keyId = parseOrThrow(keyIdSchema, id, 'id');
     const caller = principalOf(req);

@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from '../app.module';
 import { inputGuardMiddleware } from '../api/input-guard';
 import { documentWorkflowTypes } from '../api/openapi-types';
+import { documentResponses } from '../api/openapi-responses';
 import { REGISTRY } from '../api/tokens';
 import { answerRefusal, ProblemFilter, toProblem, type RefusalHook } from '../api/problem';
 import { securityHeadersMiddleware } from '../api/security-headers';
@@ -92,6 +93,7 @@ export async function createHttpApp(appConfig: AppConfig, definitions: readonly 
     );
     documentTenantFilter(doc);
     documentWorkflowTypes(doc, app.get(REGISTRY));
+    documentResponses(doc);
     SwaggerModule.setup('docs', app, doc);
   }
   return app;

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { jsonResponse } from '../api/openapi-shapes';
 import type { Request } from 'express';
 import { principalOf } from '../api/request-actor';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
@@ -28,6 +29,7 @@ export class StatsController {
 
   @Get('stats/overview')
   @ApiOperation({ summary: 'Instances by type and status, started/completed/failed per minute over the last hour, open and overdue tasks' })
+  @ApiResponse(jsonResponse(200, 'StatsOverview', "the caller's tenant's overview"))
   overview(@Req() req: Request) {
     return this.stats.overview(scopeOf(req).tenant, visibleGroups(principalOf(req)));
   }
@@ -35,6 +37,7 @@ export class StatsController {
   @Get('workflows/:id/outstanding')
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: "One workflow's scheduled activities and child workflows, and its pending timers" })
+  @ApiResponse(jsonResponse(200, 'OutstandingWork', 'what the workflow waits on'))
   pending(@Param('id') id: string, @Req() req: Request) {
     return this.outstanding.of(scopeOf(req), parseOrThrow(instanceIdSchema, id, 'id'));
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { textResponse } from '../api/openapi-shapes';
 import type { Request, Response } from 'express';
 import { scopeOf } from '../auth/tenant-scope';
 import { z } from 'zod';
@@ -17,6 +18,9 @@ const CONTENT_TYPES: Record<DiagramFormat, string> = {
   svg: 'image/svg+xml; charset=utf-8',
 };
 
+/** The media types without their charset, as OpenAPI names them. */
+const MEDIA_TYPES = Object.values(CONTENT_TYPES).map((t) => t.split(';')[0]);
+
 /** Statechart diagrams generated from the registered machines at request time; any authenticated role. */
 @ApiTags('diagrams')
 @ApiBearerAuth()
@@ -32,6 +36,7 @@ export class DiagramsController {
   @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
   @ApiQuery({ name: 'collapse', required: false, description: 'Compound states to draw closed, by path, comma-separated (e.g. `underwriting`): one box each, its inside hidden; a 400 names the compound states there are' })
   @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
+  @ApiResponse(textResponse(200, MEDIA_TYPES, 'the diagram: SVG, or Mermaid source with `format=mermaid`'))
   async definition(@Param('type') type: string, @Param('version') version: string, @Query('format') format: unknown, @Query('collapse') collapse: unknown, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
@@ -42,6 +47,7 @@ export class DiagramsController {
   @Get('definitions/:type/:version/report')
   @ApiOperation({ summary: 'A printable compliance report: the diagram, every state and transition, every path to a final state, changes from the previous version' })
   @ApiProduces('text/html')
+  @ApiResponse(textResponse(200, ['text/html'], 'the report, printable HTML'))
   async report(@Param('type') type: string, @Param('version') version: string, @Res() res: Response) {
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
     const definition = this.registry.get(type, v);
@@ -54,6 +60,7 @@ export class DiagramsController {
   @ApiQuery({ name: 'format', enum: DIAGRAM_FORMATS, required: false })
   @ApiQuery({ name: 'collapse', required: false, description: 'Compound states to draw closed, by path, comma-separated (e.g. `underwriting`): one box each, its inside hidden; a 400 names the compound states there are' })
   @ApiProduces(CONTENT_TYPES.svg, CONTENT_TYPES.mermaid)
+  @ApiResponse(textResponse(200, MEDIA_TYPES, 'the diagram, visited states and transitions marked'))
   async workflow(@Param('id') id: string, @Query('format') format: unknown, @Query('collapse') collapse: unknown, @Req() req: Request, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const wid = parseOrThrow(instanceIdSchema, id, 'id');

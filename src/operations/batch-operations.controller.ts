@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { PROBLEM } from '../api/openapi-shapes';
+import { jsonResponse, PROBLEM } from '../api/openapi-shapes';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ import type { OperationsRunner } from './operations-runner';
 import type { OperatorService } from './operator-service';
 import { respond } from './respond';
 import { BATCHES, OPERATIONS_RUNNER, OPERATOR_SERVICE } from './tokens';
+import { ref } from '../api/schemas';
 
 const listSchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().optional() });
 
@@ -63,8 +64,8 @@ export class BatchOperationsController {
       example: { action: 'retry', filter: { type: 'payment-settlement', hasIncident: true }, reason: 'FX rates service fixed in 1.4.2', dryRun: true },
     },
   })
-  @ApiResponse({ status: 200, description: 'dry run: {dryRun, action, matching, sample}' })
-  @ApiResponse({ status: 202, description: 'the batch, running; or {pendingApproval} under dual control' })
+  @ApiResponse(jsonResponse(200, 'BatchDryRun', 'dry run: how many workflows match now, and a sample'))
+  @ApiResponse(jsonResponse(202, { oneOf: [ref('BatchOperation'), ref('PendingApproval')] }, 'the batch, running (`Location` names it); or `{pendingApproval}` under dual control'))
   @ApiResponse({ status: 400, ...PROBLEM })
   async create(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     refuseQuery(req.query);
@@ -86,7 +87,8 @@ export class BatchOperationsController {
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'Batch operations, newest first' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'BatchOperationList', 'a page of batch operations'))
   @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.batches.list(scopeOf(req), parseOrThrow(listSchema, q));
@@ -96,9 +98,10 @@ export class BatchOperationsController {
   @Roles('operator', 'auditor')
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'A batch: status, progress (done, skipped, failed, remaining) and the first page of items with their outcomes' })
-  @ApiQuery({ name: 'limit', required: false, description: 'items per page (default 100, at most 1000)' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'the nextItemsCursor of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, description: 'items per page', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } })
+  @ApiQuery({ name: 'cursor', required: false, description: 'the nextItemsCursor of the previous page', type: String })
   @ApiQuery({ name: 'outcome', required: false, enum: ['pending', 'done', 'skipped', 'failed'] })
+  @ApiResponse(jsonResponse(200, 'BatchOperationDetail', 'the batch with a page of its items'))
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   async get(@Param('id') id: string, @Query() q: unknown, @Req() req: Request) {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { PROBLEM, REASON_BODY } from '../api/openapi-shapes';
+import { jsonResponse, PENDING_APPROVAL, PROBLEM, REASON_BODY } from '../api/openapi-shapes';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
@@ -30,12 +30,13 @@ export class IncidentsController {
     summary: 'Incidents, newest first (filters type, workflowId, kind, status; cursor pagination)',
     description: 'An incident is an input the engine could not apply for a reason that will not pass by itself. The workflow keeps its state; the input is kept for a retry; inputs arriving meanwhile are held and applied after it.',
   })
-  @ApiQuery({ name: 'type', required: false })
-  @ApiQuery({ name: 'workflowId', required: false })
+  @ApiQuery({ name: 'type', required: false, type: String })
+  @ApiQuery({ name: 'workflowId', required: false, type: String })
   @ApiQuery({ name: 'kind', required: false, enum: [...INCIDENT_KINDS] })
   @ApiQuery({ name: 'status', required: false, enum: ['open', 'resolved'] })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'IncidentList', 'a page of incidents, newest first'))
   @ApiResponse({ status: 400, ...PROBLEM })
   list(@Query() q: unknown, @Req() req: Request) {
     return this.incidents.list(scopeOf(req), parseOrThrow(incidentListSchema, q));
@@ -44,6 +45,8 @@ export class IncidentsController {
   @Get(':id')
   @Roles('operator', 'auditor')
   @ApiParam({ name: 'id', description: 'the incident id (UUID)' })
+  @ApiOperation({ summary: 'One incident: its error, the input kept for a retry, the state it happened in' })
+  @ApiResponse(jsonResponse(200, 'Incident', 'the incident'))
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   get(@Param('id') id: string, @Req() req: Request) {
@@ -58,7 +61,8 @@ export class IncidentsController {
     description: '200 `{incident, workflow}` when done; 202 `{pendingApproval}` when DUAL_CONTROL names `retry`; 409 `incident-retry-failed` when it fails again (the incident stays open with the new error) or `incident-not-open`.',
   })
   @ApiBody(REASON_BODY)
-  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse(jsonResponse(200, 'IncidentActionResult', 'done: the incident and its workflow'))
+  @ApiResponse(PENDING_APPROVAL)
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })
@@ -77,7 +81,8 @@ export class IncidentsController {
     description: '200 `{incident, workflow}`; 202 `{pendingApproval}` when DUAL_CONTROL names `resolve`; 409 `incident-not-open`.',
   })
   @ApiBody(REASON_BODY)
-  @ApiResponse({ status: 202, description: 'kept for a second operator (dual control)' })
+  @ApiResponse(jsonResponse(200, 'IncidentActionResult', 'done: the incident and its workflow'))
+  @ApiResponse(PENDING_APPROVAL)
   @ApiResponse({ status: 400, ...PROBLEM })
   @ApiResponse({ status: 404, ...PROBLEM })
   @ApiResponse({ status: 409, ...PROBLEM })

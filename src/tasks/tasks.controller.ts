@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { jsonResponse, PROBLEM } from '../api/openapi-shapes';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Roles } from '../auth/roles.decorator';
@@ -49,12 +50,23 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'The task inbox: filters group, assignee, status, workflow, type, overdue; cursor pagination' })
+  @ApiQuery({ name: 'group', required: false, description: 'a candidate group', type: String })
+  @ApiQuery({ name: 'assignee', required: false, description: 'the principal id that claimed it', type: String })
+  @ApiQuery({ name: 'status', required: false, enum: ['open', 'completed', 'closed'] })
+  @ApiQuery({ name: 'workflow', required: false, description: 'a workflow id', type: String })
+  @ApiQuery({ name: 'type', required: false, description: 'a workflow type', type: String })
+  @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiResponse(jsonResponse(200, 'TaskList', 'a page of tasks, newest first'))
   list(@Query() q: unknown, @Req() req: Request) {
     const principal = requestPrincipal(req)!;
     return this.queries.list(scopeOf(req), { ...parseOrThrow(listSchema, q), visibleToGroups: visibleGroups(principal) });
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One task, with its form as JSON Schema' })
+  @ApiResponse(jsonResponse(200, 'Task', 'the task'))
   get(@Param('id') id: string, @Req() req: Request) {
     return this.queries.get(scopeOf(req), parseOrThrow(taskId, id, 'id'), visibleGroups(requestPrincipal(req)!));
   }
@@ -62,6 +74,9 @@ export class TasksController {
   @Post(':id/claim')
   @HttpCode(200)
   @Roles('reviewer')
+  @ApiOperation({ summary: 'Claim: the task is yours until you complete or unclaim it' })
+  @ApiResponse(jsonResponse(200, 'Task', 'the task, claimed'))
+  @ApiResponse({ status: 409, ...PROBLEM })
   async claim(@Param('id') id: string, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
     await this.tasks.claim(tid, worker(requestPrincipal(req)!, scopeOf(req)), actorOf(req));
@@ -71,6 +86,9 @@ export class TasksController {
   @Post(':id/unclaim')
   @HttpCode(200)
   @Roles('reviewer')
+  @ApiOperation({ summary: 'Unclaim: back to the candidate groups' })
+  @ApiResponse(jsonResponse(200, 'Task', 'the task, unclaimed'))
+  @ApiResponse({ status: 409, ...PROBLEM })
   async unclaim(@Param('id') id: string, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
     await this.tasks.unclaim(tid, worker(requestPrincipal(req)!, scopeOf(req)), actorOf(req));
@@ -81,7 +99,9 @@ export class TasksController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'Decide: {decision, data} validated against the task form; delivers the decision to the workflow in the same transaction' })
-  @ApiBody({ schema: { type: 'object', required: ['decision'], properties: { decision: { type: 'string' }, data: { type: 'object' } } } })
+  @ApiBody({ schema: { type: 'object', required: ['decision'], properties: { decision: { type: 'string' }, data: { type: 'object', additionalProperties: true, description: "the decision's form data, validated against the task's form" } } } })
+  @ApiResponse(jsonResponse(200, 'Task', 'the task, completed'))
+  @ApiResponse({ status: 409, ...PROBLEM })
   async complete(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
     const { decision, data } = parseOrThrow(completeSchema, body);
@@ -92,6 +112,10 @@ export class TasksController {
   @Post(':id/reassign')
   @HttpCode(200)
   @Roles('admin')
+  @ApiOperation({ summary: 'Reassign: claim it for another principal (or null to unassign)' })
+  @ApiBody({ schema: { type: 'object', required: ['assignee'], properties: { assignee: { type: 'string', nullable: true } }, additionalProperties: false } })
+  @ApiResponse(jsonResponse(200, 'Task', 'the task, reassigned'))
+  @ApiResponse({ status: 409, ...PROBLEM })
   async reassign(@Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
     const tid = parseOrThrow(taskId, id, 'id');
     await this.tasks.reassign(tid, scopeOf(req).tenant, parseOrThrow(reassignSchema, body).assignee, actorOf(req));
