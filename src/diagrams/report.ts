@@ -30,6 +30,45 @@ function changes(model: StatechartModel, previous?: WorkflowDefinition): string 
   return `<p>Compared with version ${previous.version}.</p>${body || '<p>No change to states or transitions.</p>'}`;
 }
 
+/** An A4 page less 12 mm margins and a caption line, in the pt Graphviz measures in; parts overlap so a label cut at one edge is whole on the next. */
+const A4 = { width: 520, height: 720, overlap: 36 };
+/** Below this scale a 9 pt label prints smaller than 7.5 pt: a wider diagram is printed in parts instead. */
+const MIN_PRINT_SCALE = 0.85;
+
+/**
+ * The diagram cut into A4 parts at its natural size, for print: a chart wider (or taller)
+ * than a page fits only by shrinking its labels past reading, so after the whole (the
+ * overview) come its parts, each the same drawing seen through a page-sized viewBox. Empty
+ * when the whole prints legibly on one page.
+ */
+export function printParts(svg: string): { html: string; count: number } {
+  const size = /<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"/.exec(svg);
+  const box = /viewBox="([-\d.]+)[\s,]+([-\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)"/.exec(svg);
+  if (!size || !box) return { html: '', count: 0 };
+  const [w, h] = [Number(box[3]), Number(box[4])];
+  const [x0, y0] = [Number(box[1]), Number(box[2])];
+  const scale = Math.min(A4.width / w, A4.height / h, 1);
+  if (scale >= MIN_PRINT_SCALE) return { html: '', count: 0 };
+  const open = svg.indexOf('>', svg.indexOf('<svg')) + 1;
+  // The parts repeat the drawing without its ids: an HTML document has each id once.
+  const drawing = svg.slice(open, svg.lastIndexOf('</svg>')).replace(/\sid="[^"]*"/g, '');
+  const step = { x: A4.width - A4.overlap, y: A4.height - A4.overlap };
+  const cols = Math.max(1, Math.ceil((w - A4.overlap) / step.x));
+  const rows = Math.max(1, Math.ceil((h - A4.overlap) / step.y));
+  const parts: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [x, y] = [x0 + c * step.x, y0 + r * step.y];
+      const [pw, ph] = [Math.min(A4.width, x0 + w - x), Math.min(A4.height, y0 + h - y)];
+      parts.push(
+        `<figure class="part"><figcaption>Diagram, part ${parts.length + 1} of ${rows * cols}: row ${r + 1} of ${rows}, column ${c + 1} of ${cols}, at its natural size</figcaption>` +
+          `<svg xmlns="http://www.w3.org/2000/svg" width="${pw}pt" height="${ph}pt" viewBox="${x} ${y} ${pw} ${ph}">${drawing}</svg></figure>`,
+      );
+    }
+  }
+  return { html: `<section class="print-parts" aria-label="The diagram in A4 parts">${parts.join('')}</section>`, count: parts.length };
+}
+
 let revision: string | undefined;
 /** The code revision the report was generated from: STATERA_REVISION (set by a build), else the checkout's commit. */
 function codeRevision(): string {
@@ -79,6 +118,7 @@ export async function complianceReport(definition: WorkflowDefinition, previous?
   const hash = definitionHash(definition, model);
   const generatedAt = new Date().toISOString();
   const svg = await renderDiagram(definition, 'svg');
+  const parts = printParts(svg);
   const paths = pathsToFinalStates(model);
   const stateRows = model.nodes
     .filter((n) => n.id !== model.rootId)
@@ -100,7 +140,9 @@ export async function complianceReport(definition: WorkflowDefinition, previous?
 body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}th{background:#eee}
 table.meta{width:auto}table.meta th{width:14rem}table.signoff td{height:2.2rem}
-figure svg{max-width:100%;height:auto}@media print{body{margin:0}h2{page-break-before:always}figure{page-break-inside:avoid}}
+figure svg{max-width:100%;height:auto}.print-parts{display:none}figure.part svg{max-width:none}figcaption{font-size:.8rem;color:#444}
+@page{size:A4;margin:12mm}
+@media print{body{margin:0}h2{page-break-before:always}figure{page-break-inside:avoid}.print-parts{display:block}figure.part{break-before:page;margin:0}}
 </style></head><body>
 <h1>${esc(definition.type)} — version ${definition.version}</h1>
 <p>${esc(definition.description ?? '')}</p>
@@ -112,7 +154,10 @@ figure svg{max-width:100%;height:auto}@media print{body{margin:0}h2{page-break-b
 <tr><th>Code revision</th><td><code>${esc(codeRevision())}</code></td></tr>
 <tr><th>Compared with</th><td>${previous ? `version ${previous.version} (hash <code>${definitionHash(previous)}</code>)` : 'nothing: the first version'}</td></tr>
 </tbody></table>
-<figure>${svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/<!DOCTYPE[^>]*>\s*/, '')}</figure>
+<figure class="overview">${svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/<!DOCTYPE[^>]*>\s*/, '')}${
+    parts.count ? `<figcaption>The whole diagram. Printed, it is followed by ${parts.count} A4 parts at its natural size, where every label is legible.</figcaption>` : ''
+  }</figure>
+${parts.html}
 <h2>States</h2><table><thead><tr><th>State</th><th>Kind</th><th>Activities and tasks</th></tr></thead><tbody>${stateRows.join('')}</tbody></table>
 <h2>Transitions</h2><table><thead><tr><th>From</th><th>Event</th><th>Guard</th><th>To</th><th>In words</th></tr></thead><tbody>${edgeRows.join('')}</tbody></table>
 <h2>Paths to a final state</h2><ol class="paths">${pathItems.join('')}</ol>
