@@ -37,6 +37,8 @@ export function fraudCheckDefinition(deps: ProcessDeps, config: Partial<FraudChe
         run: activities.scoreTransaction,
         retry: { initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 10_000, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_PARTNER_ERRORS] },
         startToCloseTimeoutMs: 10_000,
+        // Low, middling and high risk: the compliance report shows each decision's path runs.
+        exampleAnswers: [{ score: 0 }, { score: 50 }, { score: 100 }],
       },
     },
   });

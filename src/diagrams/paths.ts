@@ -7,6 +7,8 @@ export interface StatePath {
   states: string[];
   /** The transitions between them: `event [guard]`. */
   steps: string[];
+  /** The same transitions, as the model's edge ids. */
+  edges: string[];
   final: string;
 }
 
@@ -58,6 +60,7 @@ export function pathsToFinalStates(model: StatechartModel): StatePath[] {
       return {
         states: [names.get(initial)!, ...steps.map((s) => names.get(s.state.value)!)],
         steps: steps.map((s) => label(edgeById.get(s.event.type)!)),
+        edges: steps.map((s) => s.event.type),
         final: names.get(p.state.value)!,
       };
     });

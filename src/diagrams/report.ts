@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { WorkflowDefinition } from '../engine/definition/definition';
+import { runPath } from './path-runs';
 import { pathsToFinalStates } from './paths';
 import { renderDiagram } from './render';
 import { buildStatechartModel, describeInvoke, describeTask, type StatechartModel } from './statechart-model';
@@ -131,15 +132,22 @@ export async function complianceReport(definition: WorkflowDefinition, previous?
     (e) =>
       `<tr><td>${esc(path(model, e.source))}</td><td>${esc(e.event)}</td><td>${esc(e.guard ?? '')}</td><td>${esc(e.targets.map((t) => path(model, t)).join(', ') || '(stays)')}</td><td>${esc(e.description ?? '')}</td></tr>`,
   );
-  const pathItems = paths.map(
-    (p) => `<li data-final="${esc(p.final)}">${p.states.map((s, i) => (i === 0 ? esc(s) : ` —<em>${esc(p.steps[i - 1])}</em>→ ${esc(s)}`)).join('')}</li>`,
-  );
+  const runs = paths.map((p) => runPath(definition, model, p));
+  const shown = runs.filter((r) => r.shown).length;
+  const pathItems = paths.map((p, n) => {
+    const run = runs[n];
+    const mark = run.shown
+      ? `<span class="run shown" title="${esc(run.events.join(' → '))}">✓ runs</span> <small>with ${esc(run.events.join(' → '))}</small>`
+      : `<span class="run unshown">not shown</span> <small>at step ${run.step + 1}: ${esc(run.why)}</small>`;
+    return `<li data-final="${esc(p.final)}" data-run="${run.shown ? 'shown' : 'not-shown'}">${p.states.map((s, i) => (i === 0 ? esc(s) : ` —<em>${esc(p.steps[i - 1])}</em>→ ${esc(s)}`)).join('')}<br>${mark}</li>`;
+  });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(definition.type)} v${definition.version}: compliance report</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}th{background:#eee}
-table.meta{width:auto}table.meta th{width:14rem}table.signoff td{height:2.2rem}
+table.meta{width:auto}.run{font-size:.8rem;padding:0 .3rem;border-radius:3px}.run.shown{background:#e6f4ea;color:#1a7f37}.run.unshown{background:#f3f3f3;color:#555}ol.paths small{color:#444}
+table.meta th{width:14rem}table.signoff td{height:2.2rem}
 figure svg{max-width:100%;height:auto}.print-parts{display:none}figure.part svg{max-width:none}figcaption{font-size:.8rem;color:#444}
 @page{size:A4;margin:12mm}
 @media print{body{margin:0}h2{page-break-before:always}figure{page-break-inside:avoid}.print-parts{display:block}figure.part{break-before:page;margin:0}}
@@ -160,7 +168,9 @@ figure svg{max-width:100%;height:auto}.print-parts{display:none}figure.part svg{
 ${parts.html}
 <h2>States</h2><table><thead><tr><th>State</th><th>Kind</th><th>Activities and tasks</th></tr></thead><tbody>${stateRows.join('')}</tbody></table>
 <h2>Transitions</h2><table><thead><tr><th>From</th><th>Event</th><th>Guard</th><th>To</th><th>In words</th></tr></thead><tbody>${edgeRows.join('')}</tbody></table>
-<h2>Paths to a final state</h2><ol class="paths">${pathItems.join('')}</ol>
+<h2>Paths to a final state</h2>
+<p>${shown} of ${paths.length} paths were shown to run on the machine itself, from the example input, with the events listed: their guards can all hold. For the others, the step where no event made the machine take the path and why: a guard over an activity's answer is evaluated only with the answers the definition gives (<code>exampleAnswers</code>), a signal's payloads are drawn from its declared schema. A path not shown may still be possible; one shown is.</p>
+<ol class="paths">${pathItems.join('')}</ol>
 <h2>Changes from the previous version</h2>${changes(model, previous)}
 <h2>Sign-off</h2>
 <p>The undersigned reviewed the process described above: definition ${esc(definition.type)} version ${definition.version}, hash <code>${hash}</code>. A definition with another hash is another process and needs its own review.</p>

@@ -51,6 +51,12 @@ export interface ActivityDefinition<I = any, O = any> {
    * state while it runs is an unsafe exit (see `unsafeExits`).
    */
   sideEffects?: boolean;
+  /**
+   * Answers the activity can give (its outputs), for documentation only: the compliance report
+   * tries them to show which paths to a final state can run (a guard over an answer no
+   * definition describes cannot be evaluated). Never used at run time.
+   */
+  exampleAnswers?: readonly O[];
 }
 
 export interface EffectContext {
