@@ -10,6 +10,7 @@ import { LocalTimers } from './workers/local-timers';
 import type { EngineTelemetry } from './telemetry/telemetry';
 import { WorkflowEngine } from './loop/workflow-engine';
 import { OperatorActions } from './loop/operator-actions';
+import { isTransient } from './store/sql';
 
 export interface RuntimeOptions {
   dataSource: DataSource;
@@ -112,9 +113,31 @@ export class EngineRuntime {
     this.localTimers.start();
     if (!this.workers) return;
     // Sweep once before taking work, so a Redis that lost data is refilled at boot.
-    await this.relay.sweep();
+    await this.bootSweep();
     this.workers.start();
     this.scheduleSweep();
+  }
+
+  /**
+   * The boot sweep, retried while PostgreSQL drops connections (a restart, a failover, an
+   * administrator's pg_terminate_backend): a worker must not die of what it would survive a
+   * second later. After five tries it starts anyway; the periodic sweep does the same work, and
+   * nothing is lost meanwhile (the outbox and the instance rows are the record).
+   */
+  private async bootSweep(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.relay.sweep();
+        return;
+      } catch (err) {
+        if (!isTransient(err) || this.stopped) throw err;
+        if (attempt >= 5) {
+          this.options.log?.('boot sweep failed; the periodic sweep will retry', { error: (err as Error).message });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   }
 
   /** One sweep now (tests use it to avoid waiting for the interval). */
