@@ -35,6 +35,7 @@ import { BATCHES, INCIDENT_QUERIES, OPERATIONS_RUNNER, OPERATOR_SERVICE } from '
 import { ChangePublisher, changesChannel, fanOut } from './live/change-publisher';
 import { LiveController } from './live/live.controller';
 import { LiveFeed } from './live/live-feed';
+import { DefinitionCatalog } from './versions/definition-catalog';
 
 const RUNTIME = Symbol('EngineRuntime');
 
@@ -43,9 +44,13 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(RUNTIME) private readonly runtime: EngineRuntime,
     @Inject(OPERATIONS_RUNNER) private readonly operations: OperationsRunner,
+    @Inject(DefinitionCatalog) private readonly catalog: DefinitionCatalog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // What this deployment registers is recorded before it runs anything: a version that later
+    // leaves the deployment keeps its diagram and its lifecycle.
+    await this.catalog.record();
     await this.runtime.start();
     this.operations.start();
   }
@@ -136,6 +141,11 @@ export class AppModule {
             new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }),
         },
         EngineLifecycle,
+        {
+          provide: DefinitionCatalog,
+          inject: [DataSource, RUNTIME, Observability],
+          useFactory: (ds: DataSource, r: EngineRuntime, o: Observability) => new DefinitionCatalog(ds, r.registry, (message, fields) => o.logger.warn(fields, message)),
+        },
         // Which instances each commit changed, for the HTTP processes' live streams.
         { provide: ChangePublisher, useFactory: () => new ChangePublisher(config.REDIS_URL, changesChannel(config.QUEUE_PREFIX)) },
         ...(serveHttp

@@ -1,23 +1,70 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { jsonResponse, PROBLEM } from './openapi-shapes';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { jsonResponse, PROBLEM, REASON_BODY } from './openapi-shapes';
 import { z } from 'zod';
+import { Roles } from '../auth/roles.decorator';
+import { isPlatformAdmin } from '../auth/principal';
+import { scopeOf } from '../auth/tenant-scope';
 import type { DefinitionRegistry } from '../engine/definition/registry';
+import { DomainError } from '../engine/errors/domain.error';
+import { DefinitionCatalog, type Lifecycle } from '../versions/definition-catalog';
 import { describeDefinition } from './definitions.presenter';
+import { actorOf, principalOf } from './request-actor';
 import { REGISTRY } from './tokens';
-import { parseOrThrow } from './validation';
+import { parseOrThrow, reasonSchema } from './validation';
+
+const versionSchema = z.coerce.number().int().positive();
+const LIFECYCLE_ACTIONS: Record<string, Lifecycle> = { deprecate: 'deprecated', retire: 'retired', activate: 'active' };
 
 @ApiTags('definitions')
 @ApiBearerAuth()
 @Controller('v1/definitions')
 export class DefinitionsController {
-  constructor(@Inject(REGISTRY) private readonly registry: DefinitionRegistry) {}
+  constructor(
+    @Inject(REGISTRY) private readonly registry: DefinitionRegistry,
+    private readonly catalog: DefinitionCatalog,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Every registered type and version: input JSON Schema, accepted events, an example input' })
   @ApiResponse(jsonResponse(200, 'DefinitionList', 'every registered definition'))
   list() {
     return { items: this.registry.all().map((d) => describeDefinition(this.registry, d)) };
+  }
+
+  @Get(':type')
+  @ApiOperation({
+    summary: 'Every version of a type, deployed now or before: lifecycle, whether this deployment registers it, hash, and your instances by status and state',
+    description: 'A version no longer deployed stays listed with what it was (its diagram, report and its instances\' history stay available); one whose registered machine differs from what was first deployed under its number says `changedSinceDeployed`.',
+  })
+  @ApiResponse(jsonResponse(200, 'DefinitionVersions', 'the versions, oldest first'))
+  @ApiResponse({ status: 404, ...PROBLEM })
+  versions(@Param('type') type: string, @Req() req: Request) {
+    return this.catalog.versions(scopeOf(req), type);
+  }
+
+  @Post(':type/:version/:action')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiParam({ name: 'action', enum: Object.keys(LIFECYCLE_ACTIONS) })
+  @ApiOperation({
+    summary: "Change a version's lifecycle: `deprecate` (no new starts, instances run on), `retire` (only without live instances), `activate`",
+    description: 'Definitions are shared by every tenant: a platform admin changes their lifecycle, with a reason. Other processes see the change within 2 s.',
+  })
+  @ApiBody(REASON_BODY)
+  @ApiResponse(jsonResponse(200, 'DefinitionVersion', 'the version with its new lifecycle'))
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  async lifecycle(@Param('type') type: string, @Param('version') version: string, @Param('action') action: string, @Body() body: unknown, @Req() req: Request) {
+    const lifecycle = LIFECYCLE_ACTIONS[action];
+    if (!lifecycle) throw new DomainError('not_found', `no action ${action} on a definition version: use ${Object.keys(LIFECYCLE_ACTIONS).join(', ')}`);
+    const v = parseOrThrow(versionSchema, version, 'version');
+    const { reason } = parseOrThrow(reasonSchema, body);
+    if (!isPlatformAdmin(principalOf(req))) {
+      throw new DomainError('forbidden', 'definitions are shared by every tenant: only a platform admin changes their lifecycle', { requiredRoles: ['platform-admin'] });
+    }
+    return this.catalog.setLifecycle(scopeOf(req), type, v, lifecycle, reason, actorOf(req).actor);
   }
 
   @Get(':type/:version')

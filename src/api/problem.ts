@@ -38,6 +38,8 @@ const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'database_unavai
   approval_pending: { status: 409, title: 'The same action already waits for approval' },
   approval_expired: { status: 409, title: 'The approval expired' },
   self_approval: { status: 403, title: 'Dual control: the requester may not approve their own action' },
+  definition_not_startable: { status: 409, title: 'The definition version takes no new starts' },
+  definition_in_use: { status: 409, title: 'The definition version has live instances' },
   not_acceptable: { status: 406, title: 'The response cannot be given in the media type asked for' },
   live_streams_exhausted: { status: 503, title: 'This process serves as many live streams as it may' },
   payload_too_large: { status: 413, title: 'The body is larger than 1 MiB' },

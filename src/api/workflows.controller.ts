@@ -14,6 +14,7 @@ import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
 import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../engine/decider/snapshot';
+import { DefinitionCatalog } from '../versions/definition-catalog';
 
 
 @ApiTags('workflows')
@@ -26,6 +27,7 @@ export class WorkflowsController {
     @Inject(ENGINE) private readonly engine: WorkflowEngine,
     @Inject(QUERIES) private readonly queries: WorkflowQueries,
     @Inject(OPERATOR_SERVICE) private readonly operator: OperatorService,
+    @Inject(DefinitionCatalog) private readonly catalog: DefinitionCatalog,
   ) {}
 
   @Post()
@@ -42,7 +44,9 @@ export class WorkflowsController {
   async start(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const cmd = parseOrThrow(startWorkflowSchema, body);
     const claim = key === undefined ? undefined : { scope: idempotencyScope(req, 'POST /v1/workflows'), key: parseOrThrow(idempotencyKeySchema, key, 'Idempotency-Key') };
-    const { workflow, created } = await this.engine.start({ ...cmd, tenant: scopeOf(req).tenant }, actorOf(req), claim);
+    // New starts take the newest active version; a deprecated or retired one is refused (409).
+    const version = await this.catalog.startVersion(cmd.type, cmd.version);
+    const { workflow, created } = await this.engine.start({ ...cmd, tenant: scopeOf(req).tenant }, actorOf(req), claim, version);
     res.status(created ? 201 : 200).location(`/v1/workflows/${encodeURIComponent(workflow.id)}`);
     if (!created && claim) res.setHeader('Idempotent-Replayed', 'true');
     return workflow;

@@ -181,6 +181,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/definitions/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a type, deployed now or before: lifecycle, whether this deployment registers it, hash, and your instances by status and state
+         * @description A version no longer deployed stays listed with what it was (its diagram, report and its instances' history stay available); one whose registered machine differs from what was first deployed under its number says `changedSinceDeployed`.
+         */
+        get: operations["DefinitionsController_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/definitions/{type}/{version}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a version's lifecycle: `deprecate` (no new starts, instances run on), `retire` (only without live instances), `activate`
+         * @description Definitions are shared by every tenant: a platform admin changes their lifecycle, with a reason. Other processes see the change within 2 s.
+         */
+        post: operations["DefinitionsController_lifecycle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/definitions/{type}/{version}": {
         parameters: {
             query?: never;
@@ -1260,6 +1300,53 @@ export interface components {
         };
         DefinitionList: {
             items: components["schemas"]["Definition"][];
+        };
+        /** @description A version of a definition, deployed now or before */
+        DefinitionVersion: {
+            version: number;
+            /**
+             * @description `active`: new starts may take it; `deprecated`: refused for new starts, instances run on; `retired`: gone for good (only without live instances)
+             * @enum {string}
+             */
+            lifecycle: "active" | "deprecated" | "retired";
+            lifecycleReason: string | null;
+            /** @description the principal who changed it */
+            lifecycleBy: string | null;
+            /** Format: date-time */
+            lifecycleAt: string | null;
+            /** @description this deployment registers it: it can start and run its instances */
+            registered: boolean;
+            /** @description the newest active registered version: what a start without `version` takes */
+            startDefault: boolean;
+            /** @description SHA-256 over states, transitions, guards and schemas (the compliance report names it) */
+            hash: string;
+            /** @description the registered machine differs from what was first deployed under this version */
+            changedSinceDeployed: boolean;
+            /** Format: date-time */
+            firstDeployedAt: string | null;
+            /** Format: date-time */
+            lastDeployedAt: string | null;
+            /** @description the caller's tenant's instances */
+            instances: {
+                total: number;
+                /** @description running, waiting or paused */
+                live: number;
+                /** @description instance counts by status */
+                byStatus: {
+                    [key: string]: number;
+                };
+                /** @description instance counts by current state, most first */
+                byState: {
+                    state: string;
+                    status: string;
+                    count: number;
+                }[];
+            };
+        };
+        DefinitionVersions: {
+            type: string;
+            /** @description oldest first */
+            versions: components["schemas"]["DefinitionVersion"][];
         };
         RetryPolicy: {
             initialIntervalMs: number;
@@ -2812,6 +2899,195 @@ export interface operations {
             };
             /** @description the principal lacks a role this requires, or named another tenant */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description over a rate limit of the key, the tenant or the client address */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL is unavailable: nothing was done, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DefinitionsController_versions: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: read this tenant's data instead of your own (403 for anyone else naming another tenant). */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the versions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersions"];
+                };
+            };
+            /** @description the request is not valid: `errors` names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or one that is malformed, unknown or revoked (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the principal lacks a role this requires, or named another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description over a rate limit of the key, the tenant or the client address */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL is unavailable: nothing was done, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DefinitionsController_lifecycle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+                version: string;
+                action: "deprecate" | "retire" | "activate";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the version with its new lifecycle */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersion"];
+                };
+            };
+            /** @description the request is not valid: `errors` names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or one that is malformed, unknown or revoked (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the principal lacks a role this requires, or named another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,8 +8,9 @@ import { QUERIES, REGISTRY } from '../api/tokens';
 import { instanceIdSchema, parseOrThrow } from '../api/validation';
 import type { DefinitionRegistry } from '../engine/definition/registry';
 import type { WorkflowQueries } from '../persistence/workflow-queries';
-import { complianceReport } from './report';
-import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './render';
+import { DefinitionCatalog } from '../versions/definition-catalog';
+import { complianceReport, reportSubject, type ReportSubject } from './report';
+import { DIAGRAM_FORMATS, renderModel, type DiagramFormat } from './render';
 
 const formatSchema = z.enum(['mermaid', 'svg']).default('svg');
 
@@ -29,7 +30,16 @@ export class DiagramsController {
   constructor(
     @Inject(REGISTRY) private readonly registry: DefinitionRegistry,
     @Inject(QUERIES) private readonly queries: WorkflowQueries,
+    @Inject(DefinitionCatalog) private readonly catalog: DefinitionCatalog,
   ) {}
+
+  /** A registered version's report subject, or a version no longer deployed, from what was recorded. */
+  private async subject(type: string, version: number): Promise<ReportSubject> {
+    if (this.registry.has(type, version)) return reportSubject(this.registry.get(type, version));
+    const stored = await this.catalog.storedOnly(type, version);
+    if (!stored) this.registry.get(type, version); // the registry's 404
+    return { type, version, description: stored!.description.description, hash: stored!.hash, model: await this.catalog.model(type, version) };
+  }
 
   @Get('definitions/:type/:version/diagram')
   @ApiOperation({ summary: "A definition's statechart: states, transitions, guards, delays, activities with retry policies, human tasks" })
@@ -40,7 +50,7 @@ export class DiagramsController {
   async definition(@Param('type') type: string, @Param('version') version: string, @Query('format') format: unknown, @Query('collapse') collapse: unknown, @Res() res: Response) {
     const f = parseOrThrow(formatSchema, format, 'format');
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
-    const body = await renderDiagram(this.registry.get(type, v), f, undefined, collapse);
+    const body = await renderModel(await this.catalog.model(type, v), f, undefined, collapse);
     res.status(200).type(CONTENT_TYPES[f]).send(body);
   }
 
@@ -48,11 +58,12 @@ export class DiagramsController {
   @ApiOperation({ summary: 'A printable compliance report: the diagram, every state and transition, every path to a final state, changes from the previous version' })
   @ApiProduces('text/html')
   @ApiResponse(textResponse(200, ['text/html'], 'the report, printable HTML'))
-  async report(@Param('type') type: string, @Param('version') version: string, @Res() res: Response) {
+  async report(@Param('type') type: string, @Param('version') version: string, @Req() req: Request, @Res() res: Response) {
     const v = parseOrThrow(z.coerce.number().int().positive(), version, 'version');
-    const definition = this.registry.get(type, v);
-    const previous = this.registry.all().filter((d) => d.type === type && d.version < v).pop();
-    res.status(200).type('text/html; charset=utf-8').send(await complianceReport(definition, previous));
+    const subject = await this.subject(type, v);
+    const earlier = (await this.catalog.versions(scopeOf(req), type)).versions.map((x) => x.version).filter((x) => x < v);
+    const previous = earlier.length ? await this.subject(type, earlier[earlier.length - 1]) : undefined;
+    res.status(200).type('text/html; charset=utf-8').send(await complianceReport(subject, previous));
   }
 
   @Get('workflows/:id/diagram')
@@ -67,7 +78,7 @@ export class DiagramsController {
     const scope = scopeOf(req);
     const view = await this.queries.get(scope, wid);
     const history = await this.queries.history(scope, wid);
-    const body = await renderDiagram(this.registry.get(view.type, view.definitionVersion), f, { history, state: view.state }, collapse);
+    const body = await renderModel(await this.catalog.model(view.type, view.definitionVersion), f, { history, state: view.state }, collapse);
     res.status(200).type(CONTENT_TYPES[f]).send(body);
   }
 }

@@ -1,7 +1,7 @@
 import type { WorkflowDefinition } from '../engine/definition/definition';
 import { toDot } from './dot';
 import { toMermaid } from './mermaid';
-import { buildStatechartModel, markInstance, type HistoryStep } from './statechart-model';
+import { buildStatechartModel, markInstance, type HistoryStep, type StatechartModel } from './statechart-model';
 import { dotToSvg } from './svg';
 import { collapseModel, parseCollapse } from './collapse';
 
@@ -20,7 +20,11 @@ export interface InstanceState {
  * one of the machine's compound states is a 400 naming those there are.
  */
 export async function renderDiagram(definition: WorkflowDefinition, format: DiagramFormat, instance?: InstanceState, collapseRaw?: unknown): Promise<string> {
-  const full = buildStatechartModel(definition);
+  return renderModel(buildStatechartModel(definition), format, instance, collapseRaw);
+}
+
+/** The same from a statechart model: a registered machine's, or the one recorded when a version no longer deployed was. */
+export async function renderModel(full: StatechartModel, format: DiagramFormat, instance?: InstanceState, collapseRaw?: unknown): Promise<string> {
   const collapse = parseCollapse(full, collapseRaw);
   const { model, marking } = collapseModel(full, collapse, instance ? markInstance(full, instance.history, instance.state) : undefined);
   return format === 'mermaid' ? toMermaid(model, marking) : dotToSvg(toDot(model, marking));

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { WorkflowDefinition } from '../engine/definition/definition';
-import { runPath } from './path-runs';
+import { runPath, type PathRun } from './path-runs';
 import { pathsToFinalStates } from './paths';
-import { renderDiagram } from './render';
+import { renderModel } from './render';
 import { buildStatechartModel, describeInvoke, describeTask, type StatechartModel } from './statechart-model';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -14,9 +14,27 @@ function transitionSignatures(model: StatechartModel): Set<string> {
   return new Set(model.edges.map((e) => `${path(model, e.source)} — ${e.event}${e.guard ? ` [${e.guard}]` : ''} → ${e.targets.map((t) => path(model, t)).join(', ') || '(stays)'}`));
 }
 
-function changes(model: StatechartModel, previous?: WorkflowDefinition): string {
+/**
+ * What a report describes: a registered definition, or a version no longer deployed, from what
+ * was recorded when it was (its model, hash and description; its paths then cannot be run).
+ */
+export interface ReportSubject {
+  type: string;
+  version: number;
+  description: string | null;
+  hash: string;
+  model: StatechartModel;
+  definition?: WorkflowDefinition;
+}
+
+export function reportSubject(definition: WorkflowDefinition): ReportSubject {
+  const model = buildStatechartModel(definition);
+  return { type: definition.type, version: definition.version, description: definition.description ?? null, hash: definitionHash(definition, model), model, definition };
+}
+
+function changes(model: StatechartModel, previous?: ReportSubject): string {
   if (!previous) return '<p>First version: nothing to compare with.</p>';
-  const before = buildStatechartModel(previous);
+  const before = previous.model;
   const statesNow = new Set(model.nodes.map((n) => path(model, n.id)));
   const statesBefore = new Set(before.nodes.map((n) => path(before, n.id)));
   const edgesNow = transitionSignatures(model);
@@ -114,11 +132,13 @@ export function definitionHash(definition: WorkflowDefinition, model = buildStat
  * state and transition, every path from the start to each final state, and what changed
  * since the previous version.
  */
-export async function complianceReport(definition: WorkflowDefinition, previous?: WorkflowDefinition): Promise<string> {
-  const model = buildStatechartModel(definition);
-  const hash = definitionHash(definition, model);
+export async function complianceReport(of: WorkflowDefinition | ReportSubject, before?: WorkflowDefinition | ReportSubject): Promise<string> {
+  const subject = 'model' in of ? of : reportSubject(of);
+  const previous = before && ('model' in before ? before : reportSubject(before));
+  const { model, hash } = subject;
+  const definition = { type: subject.type, version: subject.version, description: subject.description };
   const generatedAt = new Date().toISOString();
-  const svg = await renderDiagram(definition, 'svg');
+  const svg = await renderModel(model, 'svg');
   const parts = printParts(svg);
   const paths = pathsToFinalStates(model);
   const stateRows = model.nodes
@@ -132,7 +152,7 @@ export async function complianceReport(definition: WorkflowDefinition, previous?
     (e) =>
       `<tr><td>${esc(path(model, e.source))}</td><td>${esc(e.event)}</td><td>${esc(e.guard ?? '')}</td><td>${esc(e.targets.map((t) => path(model, t)).join(', ') || '(stays)')}</td><td>${esc(e.description ?? '')}</td></tr>`,
   );
-  const runs = paths.map((p) => runPath(definition, model, p));
+  const runs = paths.map((p): PathRun => (subject.definition ? runPath(subject.definition, model, p) : { shown: false, step: 0, why: 'this version is no longer deployed: its paths are listed as recorded, not run' }));
   const shown = runs.filter((r) => r.shown).length;
   const pathItems = paths.map((p, n) => {
     const run = runs[n];
@@ -160,7 +180,8 @@ figure svg{max-width:100%;height:auto}.print-parts{display:none}figure.part svg{
 <tr><th>Definition hash (SHA-256)</th><td><code>${hash}</code></td></tr>
 <tr><th>Generated at</th><td>${esc(generatedAt)}</td></tr>
 <tr><th>Code revision</th><td><code>${esc(codeRevision())}</code></td></tr>
-<tr><th>Compared with</th><td>${previous ? `version ${previous.version} (hash <code>${definitionHash(previous)}</code>)` : 'nothing: the first version'}</td></tr>
+<tr><th>Compared with</th><td>${previous ? `version ${previous.version} (hash <code>${previous.hash}</code>)` : 'nothing: the first version'}</td></tr>
+${subject.definition ? '' : '<tr><th>Deployed</th><td>no longer: described from what was recorded when it was</td></tr>'}
 </tbody></table>
 <figure class="overview">${svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/<!DOCTYPE[^>]*>\s*/, '')}${
     parts.count ? `<figcaption>The whole diagram. Printed, it is followed by ${parts.count} A4 parts at its natural size, where every label is legible.</figcaption>` : ''

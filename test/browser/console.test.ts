@@ -291,6 +291,9 @@ test('overview, the filtered workflow list and the definitions with their diagra
 
   // A compound state folds into one box and opens again.
   await page.goto(`${url}/#/definitions/loan-approval/1`);
+  // The versions, with their lifecycle and where this tenant's instances are.
+  const versions = page.getByRole('table', { name: 'Versions of loan-approval' });
+  await versions.getByRole('row', { name: /v1\s*new starts\s*active\s*running here/ }).waitFor();
   const collapsing = page.waitForRequest((r) => r.url().includes('/v1/definitions/loan-approval/1/diagram?format=svg&collapse=underwriting'));
   await page.getByRole('group', { name: 'Compound states' }).getByRole('button', { name: 'Collapse underwriting' }).click();
   await collapsing;

@@ -96,6 +96,9 @@ const OPERATIONS: Record<string, Probe> = {
   'POST /v1/operator-approvals/{id}/approve': { kind: 'approval', body: { reason: 'probe' } },
   'POST /v1/operator-approvals/{id}/reject': { kind: 'approval', body: { reason: 'probe' } },
   'GET /v1/definitions': { kind: 'global' },
+  // The versions of a type are the deployment's; their instance counts are the caller's tenant's (versions.test.ts).
+  'GET /v1/definitions/{type}': { kind: 'global' },
+  'POST /v1/definitions/{type}/{version}/{action}': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}/diagram': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}/report': { kind: 'global' },

@@ -50,10 +50,74 @@ export function Definitions({ type, version }: { type?: string; version?: string
   );
 }
 
+interface VersionRow {
+  version: number;
+  lifecycle: 'active' | 'deprecated' | 'retired';
+  lifecycleReason: string | null;
+  registered: boolean;
+  startDefault: boolean;
+  hash: string;
+  changedSinceDeployed: boolean;
+  lastDeployedAt: string | null;
+  instances: { total: number; live: number; byStatus: Record<string, number>; byState: { state: string; status: string; count: number }[] };
+}
+
+/** Every version of the type, deployed now or before: lifecycle, whether this deployment runs it, and the tenant's instances. */
+function Versions({ type, current }: { type: string; current: number }) {
+  const versions = usePoll(() => api<{ versions: VersionRow[] }>(`/v1/definitions/${enc(type)}`), [type], null);
+  const rows = versions.data?.versions ?? [];
+  return (
+    <section className="card" aria-labelledby="versions-heading">
+      <h2 id="versions-heading">Versions</h2>
+      <ProblemAlert problem={versions.problem} />
+      <table className="table compact" aria-label={`Versions of ${type}`}>
+        <thead>
+          <tr>
+            <th scope="col">version</th>
+            <th scope="col">lifecycle</th>
+            <th scope="col">deployed</th>
+            <th scope="col" className="num">live</th>
+            <th scope="col" className="num">all</th>
+            <th scope="col">where the live ones are</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((v) => (
+            <tr key={v.version} aria-current={v.version === current ? 'true' : undefined}>
+              <td>
+                {v.registered ? <a href={href(`/definitions/${type}/${v.version}`)}>v{v.version}</a> : `v${v.version}`}
+                {v.startDefault && <span className="tag">new starts</span>}
+              </td>
+              <td title={v.lifecycleReason ?? undefined}>
+                {v.lifecycle}
+                {v.lifecycleReason && <span className="muted small"> — {v.lifecycleReason}</span>}
+              </td>
+              <td className="small">
+                {v.registered ? 'running here' : <span className="muted">no longer</span>}
+                {v.changedSinceDeployed && <span className="badge badge-incident" title="the registered machine differs from what was first deployed under this version"> changed</span>}
+              </td>
+              <td className="num">{v.instances.live}</td>
+              <td className="num">{v.instances.total}</td>
+              <td className="small mono">
+                {v.instances.byState
+                  .filter((s) => ['running', 'waiting', 'paused'].includes(s.status))
+                  .slice(0, 4)
+                  .map((s) => `${s.state} ${s.count}`)
+                  .join(' · ') || <span className="muted">—</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function DefinitionDetail({ d }: { d: Definition }) {
   const base = `/v1/definitions/${enc(d.type)}/${d.version}`;
   return (
     <>
+      <Versions type={d.type} current={d.version} />
       <section className="card" aria-labelledby="def-heading">
         <h2 id="def-heading">
           {d.type} v{d.version}

@@ -1,4 +1,4 @@
-import { bool, int, json, list, nullable, object, openObject, ref, text } from './dsl';
+import { bool, int, json, list, nullable, object, oneOfValues, openObject, ref, text, timestamp } from './dsl';
 
 export const RetryPolicy = object({
   initialIntervalMs: int(),
@@ -25,3 +25,30 @@ export const Definition = object(
   'A registered workflow definition',
 );
 export const DefinitionList = object({ items: list(ref('Definition')) });
+
+const LIFECYCLE = oneOfValues(['active', 'deprecated', 'retired'], '`active`: new starts may take it; `deprecated`: refused for new starts, instances run on; `retired`: gone for good (only without live instances)');
+
+/** src/versions/definition-catalog.ts `VersionView`. */
+export const DefinitionVersion = object(
+  {
+    version: int(),
+    lifecycle: LIFECYCLE,
+    lifecycleReason: nullable(text()),
+    lifecycleBy: nullable(text('the principal who changed it')),
+    lifecycleAt: nullable(timestamp()),
+    registered: bool('this deployment registers it: it can start and run its instances'),
+    startDefault: bool('the newest active registered version: what a start without `version` takes'),
+    hash: text('SHA-256 over states, transitions, guards and schemas (the compliance report names it)'),
+    changedSinceDeployed: bool('the registered machine differs from what was first deployed under this version'),
+    firstDeployedAt: nullable(timestamp()),
+    lastDeployedAt: nullable(timestamp()),
+    instances: object({
+      total: int(),
+      live: int('running, waiting or paused'),
+      byStatus: { type: 'object', additionalProperties: { type: 'integer' }, description: 'instance counts by status' },
+      byState: list(object({ state: text(), status: text(), count: int() }), 'instance counts by current state, most first'),
+    }, "the caller's tenant's instances"),
+  },
+  'A version of a definition, deployed now or before',
+);
+export const DefinitionVersions = object({ type: text(), versions: list(ref('DefinitionVersion'), 'oldest first') });

@@ -63,7 +63,8 @@ export class DefinitionRegistry {
     return d;
   }
 
-  private versionsOf(type: string): number[] {
+  /** The registered versions of `type`, oldest first. */
+  versionsOf(type: string): number[] {
     return [...this.byKey.values()].filter((d) => d.type === type).map((d) => d.version).sort((a, b) => a - b);
   }
 

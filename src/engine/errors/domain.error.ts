@@ -32,7 +32,9 @@ export type DomainErrorCode =
   | 'approval_expired'
   | 'self_approval'
   | 'live_streams_exhausted'
-  | 'not_acceptable';
+  | 'not_acceptable'
+  | 'definition_not_startable'
+  | 'definition_in_use';
 
 export interface FieldError {
   field: string;

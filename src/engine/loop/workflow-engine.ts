@@ -166,8 +166,9 @@ export class WorkflowEngine {
     this.transactions.timers = timers;
   }
 
-  async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim): Promise<StartResult> {
-    const definition = this.registry.get(cmd.type, cmd.version);
+  /** `runVersion`: the version to run when the caller chose it (the API, by lifecycle); the start's fingerprint keeps what the client asked for. */
+  async start(cmd: StartCommand, actor: Actor, claim?: IdempotencyClaim, runVersion?: number): Promise<StartResult> {
+    const definition = this.registry.get(cmd.type, runVersion ?? cmd.version);
     const input = parseInput(definition, cmd.input);
     const fingerprint = sha256(canonicalize({ type: cmd.type, version: cmd.version ?? null, workflowId: cmd.workflowId ?? null, businessKey: cmd.businessKey ?? null, input: cmd.input }) ?? '');
     const tenant = cmd.tenant ?? DEFAULT_TENANT;
