@@ -9,12 +9,19 @@ import { scopeOf } from '../auth/tenant-scope';
 import type { DefinitionRegistry } from '../engine/definition/registry';
 import { DomainError } from '../engine/errors/domain.error';
 import { DefinitionCatalog, type Lifecycle } from '../versions/definition-catalog';
+import { analyseImpact, IMPACT_LIMIT } from '../versions/impact';
+import { DataSource } from 'typeorm';
 import { describeDefinition } from './definitions.presenter';
 import { actorOf, principalOf } from './request-actor';
 import { REGISTRY } from './tokens';
 import { parseOrThrow, reasonSchema } from './validation';
 
 const versionSchema = z.coerce.number().int().positive();
+const impactSchema = z.strictObject({
+  candidateVersion: z.number().int().positive(),
+  fromVersions: z.array(z.number().int().positive()).min(1).optional(),
+  limit: z.number().int().min(1).max(IMPACT_LIMIT).optional(),
+});
 const LIFECYCLE_ACTIONS: Record<string, Lifecycle> = { deprecate: 'deprecated', retire: 'retired', activate: 'active' };
 
 @ApiTags('definitions')
@@ -24,6 +31,7 @@ export class DefinitionsController {
   constructor(
     @Inject(REGISTRY) private readonly registry: DefinitionRegistry,
     private readonly catalog: DefinitionCatalog,
+    private readonly db: DataSource,
   ) {}
 
   @Get()
@@ -42,6 +50,24 @@ export class DefinitionsController {
   @ApiResponse({ status: 404, ...PROBLEM })
   versions(@Param('type') type: string, @Req() req: Request) {
     return this.catalog.versions(scopeOf(req), type);
+  }
+
+  @Post(':type/impact')
+  @Roles('operator', 'auditor')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "What a candidate version would do to your live instances of the type's other versions, before it takes any",
+    description:
+      'Replays the recorded inputs of each live instance (its start, then every input the engine applied, in order) through the candidate\'s pure transitions. Per instance: `identical` (every step ends in the recorded state, with the same actions), `diverges` (at which record: the recorded state and actions against the candidate\'s), or `incompatible` (its snapshot does not restore in the candidate); a summary by current state. Up to 10,000 instances (`truncated` says when there were more). Nothing is changed. From a shell, for a CI gate: `npm run impact -- <type> <module>`.',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['candidateVersion'], additionalProperties: false, properties: { candidateVersion: { type: 'integer', minimum: 1 }, fromVersions: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 }, limit: { type: 'integer', minimum: 1, maximum: IMPACT_LIMIT } } } })
+  @ApiResponse(jsonResponse(200, 'ImpactReport', 'the report'))
+  @ApiResponse({ status: 404, ...PROBLEM })
+  async impact(@Param('type') type: string, @Body() body: unknown, @Req() req: Request) {
+    const { candidateVersion, fromVersions, limit } = parseOrThrow(impactSchema, body);
+    const candidate = this.registry.get(type, candidateVersion);
+    const originals = (v: number) => (this.registry.has(type, v) ? this.registry.get(type, v) : undefined);
+    return analyseImpact(this.db, candidate, originals, { tenant: scopeOf(req).tenant, fromVersions, limit, source: `registered ${type}@${candidateVersion}` });
   }
 
   @Post(':type/:version/:action')

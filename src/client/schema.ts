@@ -201,6 +201,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/definitions/{type}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a candidate version would do to your live instances of the type's other versions, before it takes any
+         * @description Replays the recorded inputs of each live instance (its start, then every input the engine applied, in order) through the candidate's pure transitions. Per instance: `identical` (every step ends in the recorded state, with the same actions), `diverges` (at which record: the recorded state and actions against the candidate's), or `incompatible` (its snapshot does not restore in the candidate); a summary by current state. Up to 10,000 instances (`truncated` says when there were more). Nothing is changed. From a shell, for a CI gate: `npm run impact -- <type> <module>`.
+         */
+        post: operations["DefinitionsController_impact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/definitions/{type}/{version}/{action}": {
         parameters: {
             query?: never;
@@ -1347,6 +1367,68 @@ export interface components {
             type: string;
             /** @description oldest first */
             versions: components["schemas"]["DefinitionVersion"][];
+        };
+        /** @description The impact of a candidate version on live instances */
+        ImpactReport: {
+            type: string;
+            candidate: {
+                version: number;
+                /** @description a registered version, or the module a CI step loaded */
+                source: string;
+            };
+            /** @description the versions whose live instances were replayed */
+            fromVersions: number[];
+            summary: {
+                instances: number;
+                identical: number;
+                diverges: number;
+                incompatible: number;
+                /** @description by current state */
+                byState: {
+                    state: string;
+                    identical: number;
+                    diverges: number;
+                    incompatible: number;
+                }[];
+            };
+            items: {
+                workflowId: string;
+                tenant: string;
+                version: number;
+                status: string;
+                /** @description its current state value */
+                state: unknown;
+                /** @enum {string} */
+                result: "identical" | "diverges" | "incompatible";
+                /** @description recorded inputs replayed, the start included */
+                replayed: number;
+                divergence?: {
+                    /** @description the history record where the candidate differs */
+                    seq: number;
+                    kind: string;
+                    event: string | null;
+                    recorded: {
+                        /** @description the state value */
+                        state: unknown;
+                        /** @description what the engine would do: `invoke <src>`, `timer <delay> in <ms> ms`, `effect <name>`, … */
+                        actions: string[];
+                    };
+                    candidate: {
+                        /** @description the state value */
+                        state: unknown;
+                        /** @description what the engine would do: `invoke <src>`, `timer <delay> in <ms> ms`, `effect <name>`, … */
+                        actions: string[];
+                    } | null;
+                    /** @description the candidate threw */
+                    reason?: string;
+                };
+                /** @description why its snapshot does not restore */
+                reason?: string;
+            }[];
+            /** @description more live instances than the limit: the first ones by id are reported */
+            truncated: boolean;
+            /** @description actions were compared too (the instances' own versions are registered here) */
+            comparedActions: boolean;
         };
         RetryPolicy: {
             initialIntervalMs: number;
@@ -2982,6 +3064,103 @@ export interface operations {
             };
             /** @description application/problem+json (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description over a rate limit of the key, the tenant or the client address */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL is unavailable: nothing was done, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DefinitionsController_impact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    candidateVersion: number;
+                    fromVersions?: number[];
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpactReport"];
+                };
+            };
+            /** @description the request is not valid: `errors` names each field at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or one that is malformed, unknown or revoked (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the principal lacks a role this requires, or named another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

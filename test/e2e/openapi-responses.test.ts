@@ -86,6 +86,7 @@ test('real answers validate against their documented schemas: workflows, history
   await conforming(app.request, 'GET', '/v1/definitions', '/v1/definitions');
   await conforming(app.request, 'GET', '/v1/definitions/{type}/{version}', '/v1/definitions/demo-transfer/1');
   await conforming(app.request, 'GET', '/v1/definitions/{type}', '/v1/definitions/demo-transfer');
+  await conforming(app.request, 'POST', '/v1/definitions/{type}/impact', '/v1/definitions/demo-transfer/impact', { candidateVersion: 1 });
   await conforming(app.request, 'POST', '/v1/definitions/{type}/{version}/{action}', '/v1/definitions/demo-transfer/1/activate', { reason: 'conformance' });
   await conforming(app.request, 'GET', '/v1/me', '/v1/me');
   await conforming(app.request, 'GET', '/v1/stats/overview', '/v1/stats/overview');

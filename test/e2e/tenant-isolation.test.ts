@@ -99,6 +99,8 @@ const OPERATIONS: Record<string, Probe> = {
   // The versions of a type are the deployment's; their instance counts are the caller's tenant's (versions.test.ts).
   'GET /v1/definitions/{type}': { kind: 'global' },
   'POST /v1/definitions/{type}/{version}/{action}': { kind: 'global' },
+  // Replays the caller's tenant's instances only (impact.test.ts).
+  'POST /v1/definitions/{type}/impact': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}/diagram': { kind: 'global' },
   'GET /v1/definitions/{type}/{version}/report': { kind: 'global' },

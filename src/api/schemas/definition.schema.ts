@@ -1,4 +1,4 @@
-import { bool, int, json, list, nullable, object, oneOfValues, openObject, ref, text, timestamp } from './dsl';
+import { bool, int, json, list, nullable, object, oneOfValues, openObject, optional, ref, text, timestamp } from './dsl';
 
 export const RetryPolicy = object({
   initialIntervalMs: int(),
@@ -52,3 +52,46 @@ export const DefinitionVersion = object(
   'A version of a definition, deployed now or before',
 );
 export const DefinitionVersions = object({ type: text(), versions: list(ref('DefinitionVersion'), 'oldest first') });
+
+const StepOutcome = object({ state: json('the state value'), actions: list(text(), 'what the engine would do: `invoke <src>`, `timer <delay> in <ms> ms`, `effect <name>`, …') });
+
+/** src/versions/impact.ts `ImpactReport`. */
+export const ImpactReport = object(
+  {
+    type: text(),
+    candidate: object({ version: int(), source: text('a registered version, or the module a CI step loaded') }),
+    fromVersions: list(int(), 'the versions whose live instances were replayed'),
+    summary: object({
+      instances: int(),
+      identical: int(),
+      diverges: int(),
+      incompatible: int(),
+      byState: list(object({ state: text(), identical: int(), diverges: int(), incompatible: int() }), 'by current state'),
+    }),
+    items: list(
+      object({
+        workflowId: text(),
+        tenant: text(),
+        version: int(),
+        status: text(),
+        state: json('its current state value'),
+        result: oneOfValues(['identical', 'diverges', 'incompatible']),
+        replayed: int('recorded inputs replayed, the start included'),
+        divergence: optional(
+          object({
+            seq: int('the history record where the candidate differs'),
+            kind: text(),
+            event: nullable(text()),
+            recorded: StepOutcome,
+            candidate: nullable(StepOutcome),
+            reason: optional(text('the candidate threw')),
+          }),
+        ),
+        reason: optional(text('why its snapshot does not restore')),
+      }),
+    ),
+    truncated: bool('more live instances than the limit: the first ones by id are reported'),
+    comparedActions: bool('actions were compared too (the instances\' own versions are registered here)'),
+  },
+  'The impact of a candidate version on live instances',
+);
