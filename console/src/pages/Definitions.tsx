@@ -5,6 +5,7 @@ import { JsonView } from '../components/JsonView';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { usePoll } from '../poll';
 import { href } from '../router';
+import { hasRole, useMe } from '../me';
 
 interface Definition {
   type: string;
@@ -62,10 +63,92 @@ interface VersionRow {
   instances: { total: number; live: number; byStatus: Record<string, number>; byState: { state: string; status: string; count: number }[] };
 }
 
+interface ImpactItem {
+  workflowId: string;
+  version: number;
+  state: unknown;
+  result: 'identical' | 'diverges' | 'incompatible';
+  divergence?: { seq: number; kind: string; event: string | null; recorded: { state: unknown; actions: string[] }; candidate: { state: unknown; actions: string[] } | null; reason?: string };
+  reason?: string;
+}
+interface ImpactReport {
+  candidate: { version: number };
+  fromVersions: number[];
+  summary: { instances: number; identical: number; diverges: number; incompatible: number; byState: { state: string; identical: number; diverges: number; incompatible: number }[] };
+  items: ImpactItem[];
+  truncated: boolean;
+}
+
+const stateText = (v: unknown): string => (typeof v === 'string' ? v : v && typeof v === 'object' ? Object.entries(v).map(([k, c]) => `${k}.${stateText(c)}`).join(', ') : String(v));
+
+/** What a version would do to the live instances of the others: replayed through its transitions, nothing changed. */
+function Impact({ report }: { report: ImpactReport }) {
+  const s = report.summary;
+  const changed = report.items.filter((i) => i.result !== 'identical');
+  return (
+    <div className="impact" aria-label={`Impact of version ${report.candidate.version}`} role="region">
+      <p data-testid="impact-summary">
+        v{report.candidate.version} over {s.instances} live instance{s.instances === 1 ? '' : 's'} of {report.fromVersions.map((v) => `v${v}`).join(', ') || 'no other version'}: <strong>{s.identical} identical</strong>, <strong>{s.diverges} diverge</strong>, <strong>{s.incompatible} incompatible</strong>
+        {report.truncated && ' (the first 10,000)'}
+      </p>
+      {s.byState.length > 0 && (
+        <table className="table compact" aria-label="Impact by current state">
+          <thead>
+            <tr>
+              <th scope="col">current state</th>
+              <th scope="col" className="num">identical</th>
+              <th scope="col" className="num">diverge</th>
+              <th scope="col" className="num">incompatible</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.byState.map((b) => (
+              <tr key={b.state}>
+                <td className="mono">{b.state}</td>
+                <td className="num">{b.identical}</td>
+                <td className="num">{b.diverges}</td>
+                <td className="num">{b.incompatible}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {changed.length > 0 && (
+        <ul className="plain-list small" aria-label="Instances taken differently">
+          {changed.slice(0, 50).map((i) => (
+            <li key={i.workflowId}>
+              <a className="mono" href={href(`/workflows/${enc(i.workflowId)}`)}>{i.workflowId}</a> <span className="muted">v{i.version} in {stateText(i.state)}</span> —{' '}
+              {i.result === 'incompatible'
+                ? `incompatible: ${i.reason}`
+                : i.divergence
+                  ? `diverges at #${i.divergence.seq} ${i.divergence.kind}${i.divergence.event ? ` ${i.divergence.event}` : ''}: recorded ${stateText(i.divergence.recorded.state)}, v${report.candidate.version} ${i.divergence.candidate ? stateText(i.divergence.candidate.state) : `throws (${i.divergence.reason})`}`
+                  : 'diverges'}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 /** Every version of the type, deployed now or before: lifecycle, whether this deployment runs it, and the tenant's instances. */
 function Versions({ type, current }: { type: string; current: number }) {
+  const me = useMe();
+  const mayAnalyse = hasRole(me, 'operator', 'auditor');
   const versions = usePoll(() => api<{ versions: VersionRow[] }>(`/v1/definitions/${enc(type)}`), [type], null);
   const rows = versions.data?.versions ?? [];
+  const [impact, setImpact] = useState<ImpactReport>();
+  const [impactProblem, setImpactProblem] = useState<Problem>();
+  const analyse = async (version: number) => {
+    setImpact(undefined);
+    setImpactProblem(undefined);
+    try {
+      setImpact(await api<ImpactReport>(`/v1/definitions/${enc(type)}/impact`, { method: 'POST', body: { candidateVersion: version } }));
+    } catch (err) {
+      setImpactProblem(err instanceof ApiError ? err.problem : { title: 'The impact analysis failed', status: 0 });
+    }
+  };
+  const othersLive = (v: number) => rows.some((r) => r.version !== v && r.instances.live > 0);
   return (
     <section className="card" aria-labelledby="versions-heading">
       <h2 id="versions-heading">Versions</h2>
@@ -79,6 +162,7 @@ function Versions({ type, current }: { type: string; current: number }) {
             <th scope="col" className="num">live</th>
             <th scope="col" className="num">all</th>
             <th scope="col">where the live ones are</th>
+            {mayAnalyse && <th scope="col"><span className="sr-only">impact</span></th>}
           </tr>
         </thead>
         <tbody>
@@ -105,10 +189,21 @@ function Versions({ type, current }: { type: string; current: number }) {
                   .map((s) => `${s.state} ${s.count}`)
                   .join(' · ') || <span className="muted">—</span>}
               </td>
+              {mayAnalyse && (
+                <td>
+                  {v.registered && othersLive(v.version) && (
+                    <button type="button" className="link" onClick={() => void analyse(v.version)} title={`replay the other versions' live instances through v${v.version}`}>
+                      Impact of v{v.version}
+                    </button>
+                  )}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
       </table>
+      <ProblemAlert problem={impactProblem} />
+      {impact && <Impact report={impact} />}
     </section>
   );
 }
