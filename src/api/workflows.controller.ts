@@ -9,12 +9,15 @@ import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope, principalOf } from './request-actor';
 import { isAdmin } from '../auth/principal';
 import { ENGINE, QUERIES } from './tokens';
-import { cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optionalBody, parseOrThrow, reasonSchema, refuseQuery, startWorkflowSchema, instanceIdSchema } from './validation';
+import { operatorReason, cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optionalBody, parseOrThrow, reasonSchema, refuseQuery, startWorkflowSchema, instanceIdSchema } from './validation';
 import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
 import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../engine/decider/snapshot';
 import { DefinitionCatalog } from '../versions/definition-catalog';
+import { z } from 'zod';
+
+const moveSchema = z.strictObject({ toState: z.string().min(1).max(500), reason: operatorReason });
 
 
 @ApiTags('workflows')
@@ -179,6 +182,27 @@ export class WorkflowsController {
   @ApiResponse({ status: 409, ...PROBLEM })
   terminate(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.operatorAction('terminate', id, body, req, res);
+  }
+
+  @Post(':id/move')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move a live workflow to another state of its own version, e.g. back to `quotingFx` after a partner outage',
+    description:
+      'Body `{toState, reason}` (a dotted state path). Taken as a transition: the states left stop their activities, timers and child workflows; the state entered runs its entry actions and starts its own (re-entering the current state re-runs it); tasks open and close as the states say. Recorded as `workflow.moved` with the reason. 400 naming the states there are for one the version has not (final states are no targets); 409 `workflow-paused` (resume it first), `workflow-terminal`. 202 `{pendingApproval}` when DUAL_CONTROL names `move`.',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['toState', 'reason'], additionalProperties: false, properties: { toState: { type: 'string', example: 'quotingFx' }, reason: { type: 'string', minLength: 1, maxLength: 1000 } } } })
+  @ApiResponse(jsonResponse(200, 'Workflow', 'done: the workflow after it'))
+  @ApiResponse(PENDING_APPROVAL)
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  async move(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    refuseQuery(req.query as Record<string, unknown>);
+    const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
+    const { toState, reason } = parseOrThrow(moveSchema, body);
+    return respond(res, await this.operator.request(scopeOf(req), { action: 'move', workflowId, toState }, actorOf(req), reason));
   }
 
   private async operatorAction(action: 'pause' | 'resume' | 'terminate', id: string, body: unknown, req: Request, res: Response) {

@@ -147,6 +147,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a live workflow to another state of its own version, e.g. back to `quotingFx` after a partner outage
+         * @description Body `{toState, reason}` (a dotted state path). Taken as a transition: the states left stop their activities, timers and child workflows; the state entered runs its entry actions and starts its own (re-entering the current state re-runs it); tasks open and close as the states say. Recorded as `workflow.moved` with the reason. 400 naming the states there are for one the version has not (final states are no targets); 409 `workflow-paused` (resume it first), `workflow-terminal`. 202 `{pendingApproval}` when DUAL_CONTROL names `move`.
+         */
+        post: operations["WorkflowsController_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workflows/{id}/history": {
         parameters: {
             query?: never;
@@ -1644,8 +1664,8 @@ export interface components {
             id: string;
             tenant: string;
             /** @enum {string} */
-            action: "pause" | "resume" | "terminate" | "retry" | "resolve" | "batch";
-            /** @description `{workflowId}`, `{incidentId}` or `{batch, batchId, total}` */
+            action: "pause" | "resume" | "terminate" | "move" | "retry" | "resolve" | "batch";
+            /** @description `{workflowId}`, `{workflowId, toState}` (a move), `{incidentId}` or `{batch, batchId, total}` */
             target: {
                 [key: string]: unknown;
             };
@@ -2756,6 +2776,121 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description done: the workflow after it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workflow"];
+                };
+            };
+            /** @description kept for a second operator (dual control); `Location` names the approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingApproval"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description over a rate limit of the key, the tenant or the client address */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL is unavailable: nothing was done, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    WorkflowsController_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example quotingFx */
+                    toState: string;
                     reason: string;
                 };
             };

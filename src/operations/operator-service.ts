@@ -4,19 +4,20 @@ import { cursorAtSql, taskCursor } from '../api/cursor';
 import { tenantScope, type TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
 import type { Actor } from '../engine/store/history';
-import type { OperatorActions } from '../engine/loop/operator-actions';
+import { mustMoveTo, type OperatorActions } from '../engine/loop/operator-actions';
 import { query } from '../engine/store/sql';
 import { publicId } from '../engine/store/tenancy';
 import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import type { BatchOperations, BatchRequest } from './batches';
 
 /** What an operator may ask for; `batch` is every batch operation, whatever its action. */
-export const GATED_ACTIONS = ['pause', 'resume', 'terminate', 'retry', 'resolve', 'batch'] as const;
+export const GATED_ACTIONS = ['pause', 'resume', 'terminate', 'move', 'retry', 'resolve', 'batch'] as const;
 export type GatedAction = (typeof GATED_ACTIONS)[number];
 
 /** One operator request, as executed at once or kept for a second operator's approval. */
 export type OperatorRequest =
   | { action: 'pause' | 'resume' | 'terminate'; workflowId: string }
+  | { action: 'move'; workflowId: string; toState: string }
   | { action: 'retry' | 'resolve'; incidentId: string }
   | { action: 'batch'; batch: BatchRequest; /** Under dual control: the batch, fixed when it was requested. */ batchId?: string; total?: number };
 
@@ -54,7 +55,8 @@ export interface ApprovalView {
 
 function toApprovalView(row: ApprovalRow): ApprovalView {
   const t = row.target;
-  const target = 'batch' in t ? { batch: t.batch, batchId: t.batchId ?? null, total: t.total ?? null } : 'incidentId' in t ? { incidentId: t.incidentId } : { workflowId: t.workflowId };
+  const target =
+    'batch' in t ? { batch: t.batch, batchId: t.batchId ?? null, total: t.total ?? null } : 'incidentId' in t ? { incidentId: t.incidentId } : 'toState' in t ? { workflowId: t.workflowId, toState: t.toState } : { workflowId: t.workflowId };
   return {
     id: row.id,
     tenant: row.tenant,
@@ -213,6 +215,8 @@ export class OperatorService {
         return this.actions.resume(scope.workflowKey(request.workflowId), call);
       case 'terminate':
         return this.actions.terminate(scope.workflowKey(request.workflowId), call);
+      case 'move':
+        return this.actions.move(scope.workflowKey(request.workflowId), request.toState, call);
       case 'retry':
         return this.actions.retry(scope.tenant, request.incidentId, call);
       case 'resolve':
@@ -255,12 +259,13 @@ export class OperatorService {
       const incident = await this.actions.incident(scope.tenant, request.incidentId);
       if (incident.status !== 'open') throw new DomainError('incident_not_open', `incident ${request.incidentId} is ${incident.resolution ?? 'resolved'}`, { incidentId: request.incidentId });
     } else if ('workflowId' in request) {
-      const [w] = await query<{ status: string }>(this.db, 'SELECT status FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(request.workflowId), scope.tenant]);
+      const [w] = await query<{ id: string; status: string; type: string; definition_version: number }>(this.db, 'SELECT id, status, type, definition_version FROM workflow_instance WHERE id = $1 AND tenant = $2', [scope.workflowKey(request.workflowId), scope.tenant]);
       const status = w?.status ?? '';
       const ended = ['completed', 'failed', 'cancelled', 'terminated'].includes(status);
       if (ended) throw new DomainError('workflow_terminal', `workflow ${request.workflowId} already ended ${status}`, { workflowId: request.workflowId, status });
       if (request.action === 'pause' && status === 'paused') throw new DomainError('workflow_paused', `workflow ${request.workflowId} is already paused`, { workflowId: request.workflowId });
       if (request.action === 'resume' && status !== 'paused') throw new DomainError('workflow_not_paused', `workflow ${request.workflowId} is not paused (status ${status})`, { workflowId: request.workflowId, status });
+      if (request.action === 'move' && w) mustMoveTo({ row: { id: w.id, status: w.status } as never, definition: this.engine.registry.get(w.type, w.definition_version) }, request.toState);
     } else {
       return;
     }

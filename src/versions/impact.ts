@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { toEngineEffects, type EngineEffect } from '../engine/decider/action-adapter';
 import { restore } from '../engine/decider/snapshot';
+import { inJumpMachine, jumpMachine, MOVE_EVENT } from '../engine/decider/jump';
 import type { WorkflowDefinition } from '../engine/definition/definition';
 import { query } from '../engine/store/sql';
 import { publicId } from '../engine/store/tenancy';
@@ -87,7 +88,13 @@ function describeActions(effects: readonly EngineEffect[]): string[] {
 type Machine = WorkflowDefinition['machine'];
 
 function step(machine: Machine, snapshot: AnyMachineSnapshot | null, event: EventObject | null, input: unknown): { snapshot: AnyMachineSnapshot; outcome: StepOutcome } {
-  const [next, actions] = snapshot === null ? initialTransition(machine, input) : transition(machine, snapshot, event as never);
+  // An operator's move is replayed as the engine took it: a transition of the jump machine.
+  const [next, actions] =
+    snapshot === null
+      ? initialTransition(machine, input)
+      : event?.type === MOVE_EVENT
+        ? transition(jumpMachine(machine), inJumpMachine(machine, snapshot), event as never)
+        : transition(machine, snapshot, event as never);
   return { snapshot: next, outcome: { state: next.value, actions: describeActions(toEngineEffects(actions as never, machine.id)) } };
 }
 

@@ -59,6 +59,17 @@ test('a version without the state an instance waits in cannot restore it: incomp
   expect(res.body.summary).toMatchObject({ identical: 1, incompatible: 1 });
 });
 
+test("an operator's move in the history is replayed as the engine took it", async () => {
+  const as = h.as(ops);
+  expect((await as('POST', '/v1/workflows', { type: 'test-scored', version: 1, workflowId: 'moved-back', input: {} })).status).toBe(201);
+  expect((await as('POST', '/v1/workflows/moved-back/events', { type: 'check.done', score: 70 })).status).toBe(200);
+  expect((await as('POST', '/v1/workflows/moved-back/move', { toState: 'checking', reason: 'score again' })).status).toBe(200);
+  const item = byId((await impact(2)).body)['moved-back'];
+  expect(item).toMatchObject({ result: 'identical', replayed: 3, state: 'checking' });
+  // The guard change shows at the score, before the move: the candidate would have rejected it.
+  expect(byId((await impact(3)).body)['moved-back']).toMatchObject({ result: 'diverges', divergence: { event: 'check.done', candidate: { state: 'rejected' } } });
+});
+
 test('refusals: an unknown candidate is 404, a bad body names the field, a reviewer may not ask', async () => {
   expect((await impact(9)).status).toBe(404);
   const bad = await h.as(ops)('POST', '/v1/definitions/test-scored/impact', { candidateVersion: 'two' });
@@ -79,11 +90,11 @@ test('npm run impact gates a CI step: the candidate module replayed over every l
   const gate = run();
   expect(gate.stderr).toBe('');
   expect(gate.status).toBe(1);
-  expect(gate.stdout).toContain('test-scored v3 against 3 live instances of v1 (every tenant): 2 identical, 1 diverges, 0 incompatible');
+  expect(gate.stdout).toContain('test-scored v3 against 4 live instances of v1 (every tenant): 2 identical, 2 diverges, 0 incompatible');
   expect(gate.stdout).toMatch(/scored-80\s+v1\s+reviewing\s+diverges at #\d+ event\.received check\.done: reviewing → rejected/);
   expect(run('--allow-divergence').status).toBe(0);
   const json = JSON.parse(run('--json', '--allow-divergence').stdout);
-  expect(json.summary).toMatchObject({ instances: 3, identical: 2, diverges: 1 });
+  expect(json.summary).toMatchObject({ instances: 4, identical: 2, diverges: 2 });
   const usage = spawnSync(process.execPath, ['-r', '@swc-node/register', 'scripts/impact.ts'], { cwd: ROOT, env: { ...process.env, SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') }, encoding: 'utf8' });
   expect(usage.status).toBe(2);
   expect(usage.stderr).toContain('usage: npm run impact -- <type> <module>');

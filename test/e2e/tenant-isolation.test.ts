@@ -84,6 +84,7 @@ const OPERATIONS: Record<string, Probe> = {
   'POST /v1/workflows/{id}/pause': { kind: 'workflow', body: { reason: 'probe' } },
   'POST /v1/workflows/{id}/resume': { kind: 'workflow', body: { reason: 'probe' } },
   'POST /v1/workflows/{id}/terminate': { kind: 'workflow', body: { reason: 'probe' } },
+  'POST /v1/workflows/{id}/move': { kind: 'workflow', body: { toState: 'reserving', reason: 'probe' } },
   'GET /v1/incidents': { kind: 'collection' },
   'GET /v1/incidents/{id}': { kind: 'incident' },
   'POST /v1/incidents/{id}/retry': { kind: 'incident', body: { reason: 'probe' } },

@@ -39,7 +39,7 @@ export const OperatorApproval = object(
     id: uuid(),
     tenant: text(),
     action: oneOfValues(GATED_ACTIONS),
-    target: openObject('`{workflowId}`, `{incidentId}` or `{batch, batchId, total}`'),
+    target: openObject('`{workflowId}`, `{workflowId, toState}` (a move), `{incidentId}` or `{batch, batchId, total}`'),
     reason: text(),
     requestedBy: text(),
     requestedAt: timestamp(),

@@ -9,6 +9,7 @@ import { query } from '../store/sql';
 import type { Step } from './step';
 import { publicId } from '../store/tenancy';
 import { applyKept, type StepHook, type WorkflowEngine } from './workflow-engine';
+import { moveTargets } from '../decider/jump';
 
 /** Who acts, why, and (for a batch) what to do in the same transaction. */
 export interface OperatorCall {
@@ -85,6 +86,21 @@ export class OperatorActions {
       await call.hook?.(step);
       step.record({ kind: 'workflow.terminate.requested', outcome: 'ok', reason: call.reason, data: operatorNotes(call) });
       step.forceEnd('terminated', { name: 'WorkflowTerminated', message: `terminated by ${call.actor.actor}: ${call.reason}` });
+    });
+    return view;
+  }
+
+  /**
+   * Moves a live instance to another state of its own version, e.g. back to `quotingFx` after a
+   * partner outage: what the states left were doing is stopped (activities, timers, children),
+   * what the target state does on entry starts, its tasks open; recorded with the reason.
+   */
+  async move(workflowId: string, toState: string, call: OperatorCall): Promise<WorkflowView> {
+    const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
+      this.mustBeLive(step);
+      mustMoveTo(step, toState);
+      await call.hook?.(step);
+      await step.move(toState, { reason: call.reason, data: { toState, ...operatorNotes(call) } });
     });
     return view;
   }
@@ -234,5 +250,18 @@ export class OperatorActions {
     } else if (input.kind === 'timer') {
       await step.tx.rows(`UPDATE timer SET status = 'fired' WHERE id = $1 AND status = 'held'`, [input.job.timerId]);
     }
+  }
+}
+
+/** A move needs a running instance (a paused one holds its work: resume it first) and a state of its version that is not final. */
+export function mustMoveTo(step: Pick<Step, 'row' | 'definition'>, toState: string): void {
+  if (step.row.status === 'paused') {
+    throw new DomainError('workflow_paused', `workflow ${publicId(step.row.id)} is paused: resume it before moving it (a move starts the target state's work at once)`, { workflowId: publicId(step.row.id) });
+  }
+  const targets = moveTargets(step.definition.machine).map((t) => t.path);
+  if (!targets.includes(toState)) {
+    throw new DomainError('validation_failed', 'the request does not match its schema', {
+      errors: [{ field: 'toState', message: `${step.definition.type}@${step.definition.version} has no state ${toState} to move to (final states are not targets); its states: ${targets.join(', ')}` }],
+    });
   }
 }

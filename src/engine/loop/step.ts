@@ -6,6 +6,7 @@ import { DEFAULT_START_TO_CLOSE_TIMEOUT_MS, resolveRetryPolicy, type WorkflowDef
 import { BACKSTOP_MS, EAGER_LEASE_MARGIN_MS } from '../store/local-work';
 import { DomainError } from '../errors/domain.error';
 import { MachineError } from '../errors/machine.error';
+import { inJumpMachine, jumpMachine, MOVE_EVENT, type MoveEvent } from '../decider/jump';
 import { describeKept, type KeptInput } from './incidents';
 import { machineHasTasks } from '../definition/human-task';
 import { insertActivities, writeInstance, type ActivityInsert, type InstanceWrite, type Written } from '../store/instance-write';
@@ -145,6 +146,30 @@ export class Step implements TaskHost {
     await this.syncTasks(before, next);
     await this.perform(toEngineEffects(actions, this.definition.machine.id));
     return true;
+  }
+
+  /**
+   * An operator's move to another state of this version (Camunda's modification, Temporal's
+   * reset): taken as a transition of the jump machine (see jump.ts), so the states left stop
+   * their activities, timers and children and the state entered starts its own, as if the
+   * machine had gone there itself; re-entering the current state re-runs it.
+   */
+  async move(to: string, extra: Partial<NewRecord> = {}): Promise<void> {
+    const machine = this.definition.machine;
+    const before = this.snapshot;
+    const event: MoveEvent = { type: MOVE_EVENT, to };
+    let next: AnyMachineSnapshot;
+    let actions: ReturnType<typeof transition>[1];
+    try {
+      [next, actions] = transition(jumpMachine(machine), inJumpMachine(machine, before), event);
+    } catch (err) {
+      throw new MachineError(`${this.definition.type}@${this.definition.version} threw moving to ${to}: ${(err as Error)?.message ?? String(err)}`, false, { cause: err });
+    }
+    this.record({ kind: 'workflow.moved', event, stateBefore: before.value, stateAfter: next.value, outcome: 'accepted', ...extra });
+    this.snapshot = next;
+    this.transitions++;
+    await this.syncTasks(before, next);
+    await this.perform(toEngineEffects(actions, machine.id));
   }
 
   async perform(effects: readonly EngineEffect[]): Promise<void> {
