@@ -15,9 +15,17 @@ import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
 import { WORKFLOW_OUTCOMES, WORKFLOW_STATUSES } from '../engine/decider/snapshot';
 import { DefinitionCatalog } from '../versions/definition-catalog';
+import { ref } from './schemas';
 import { z } from 'zod';
 
 const moveSchema = z.strictObject({ toState: z.string().min(1).max(500), reason: operatorReason });
+const migrateSchema = z.strictObject({
+  toVersion: z.number().int().positive(),
+  stateMapping: z.record(z.string().min(1).max(500), z.string().min(1).max(500)).optional(),
+  contextPatch: z.record(z.string(), z.unknown()).optional(),
+  reason: operatorReason,
+  dryRun: z.boolean().default(false),
+});
 
 
 @ApiTags('workflows')
@@ -203,6 +211,42 @@ export class WorkflowsController {
     const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
     const { toState, reason } = parseOrThrow(moveSchema, body);
     return respond(res, await this.operator.request(scopeOf(req), { action: 'move', workflowId, toState }, actorOf(req), reason));
+  }
+
+  @Post(':id/migrate')
+  @Roles('operator')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Migrate a live workflow to another version of its definition, where it stands, and optionally on to a mapped state of that version',
+    description:
+      'Body `{toVersion, stateMapping?, contextPatch?, reason, dryRun?}`. Allowed where nothing would be wrong after it: the state the workflow is in exists in the target version and does the same work there (the same invocations, timers and task), so its open activities, timers and tasks are carried over as they are; otherwise 409 `migration-refused` says why (move it to a state both versions share first). `stateMapping` `{"<current state>": "<state of the target version>"}` then moves it there, as a move does. `contextPatch` replaces top-level context keys. Recorded as `workflow.migrated` with the mapping. `dryRun: true` answers the plan (state before and after, what is carried over, what the move would do) and changes nothing. 202 `{pendingApproval}` when DUAL_CONTROL names `migrate`.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['toVersion', 'reason'],
+      additionalProperties: false,
+      properties: {
+        toVersion: { type: 'integer', minimum: 1 },
+        stateMapping: { type: 'object', additionalProperties: { type: 'string' }, example: { underwriting: 'manualReview' } },
+        contextPatch: { type: 'object', additionalProperties: true },
+        reason: { type: 'string', minLength: 1, maxLength: 1000 },
+        dryRun: { type: 'boolean', default: false },
+      },
+    },
+  })
+  @ApiResponse(jsonResponse(200, { oneOf: [ref('Workflow'), ref('MigrationDryRun')] }, 'done: the workflow after it; with `dryRun`, the plan'))
+  @ApiResponse(PENDING_APPROVAL)
+  @ApiResponse({ status: 400, ...PROBLEM })
+  @ApiResponse({ status: 404, ...PROBLEM })
+  @ApiResponse({ status: 409, ...PROBLEM })
+  async migrate(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    refuseQuery(req.query as Record<string, unknown>);
+    const workflowId = parseOrThrow(instanceIdSchema, id, 'id');
+    const { reason, dryRun, ...migration } = parseOrThrow(migrateSchema, body);
+    const scope = scopeOf(req);
+    if (dryRun) return { dryRun: true, plan: await this.operator.planMigration(scope, workflowId, migration) };
+    return respond(res, await this.operator.request(scope, { action: 'migrate', workflowId, migration }, actorOf(req), reason));
   }
 
   private async operatorAction(action: 'pause' | 'resume' | 'terminate', id: string, body: unknown, req: Request, res: Response) {

@@ -167,6 +167,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/{id}/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate a live workflow to another version of its definition, where it stands, and optionally on to a mapped state of that version
+         * @description Body `{toVersion, stateMapping?, contextPatch?, reason, dryRun?}`. Allowed where nothing would be wrong after it: the state the workflow is in exists in the target version and does the same work there (the same invocations, timers and task), so its open activities, timers and tasks are carried over as they are; otherwise 409 `migration-refused` says why (move it to a state both versions share first). `stateMapping` `{"<current state>": "<state of the target version>"}` then moves it there, as a move does. `contextPatch` replaces top-level context keys. Recorded as `workflow.migrated` with the mapping. `dryRun: true` answers the plan (state before and after, what is carried over, what the move would do) and changes nothing. 202 `{pendingApproval}` when DUAL_CONTROL names `migrate`.
+         */
+        post: operations["WorkflowsController_migrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workflows/{id}/history": {
         parameters: {
             query?: never;
@@ -1658,13 +1678,44 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        /** @description What a migration would do; nothing was changed */
+        MigrationDryRun: {
+            /** @enum {boolean} */
+            dryRun: true;
+            plan: {
+                workflowId: string;
+                fromVersion: number;
+                toVersion: number;
+                state: {
+                    /** @description the state value now */
+                    from: unknown;
+                    /** @description the state value after the migration (and the move, with a mapping) */
+                    to: unknown;
+                };
+                /** @description open work carried over as it is */
+                carried: {
+                    activities: string[];
+                    timers: string[];
+                    tasks: string[];
+                };
+                move: {
+                    toState: string;
+                    /** @description what the move inside the target version does */
+                    actions: string[];
+                } | null;
+                /** @description merged into the context */
+                contextPatch: {
+                    [key: string]: unknown;
+                } | null;
+            };
+        };
         /** @description An operator action kept for a second operator (dual control) */
         OperatorApproval: {
             /** Format: uuid */
             id: string;
             tenant: string;
             /** @enum {string} */
-            action: "pause" | "resume" | "terminate" | "move" | "retry" | "resolve" | "batch";
+            action: "pause" | "resume" | "terminate" | "move" | "migrate" | "retry" | "resolve" | "batch";
             /** @description `{workflowId}`, `{workflowId, toState}` (a move), `{incidentId}` or `{batch, batchId, total}` */
             target: {
                 [key: string]: unknown;
@@ -2903,6 +2954,133 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Workflow"];
+                };
+            };
+            /** @description kept for a second operator (dual control); `Location` names the approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingApproval"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description application/problem+json (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description over a rate limit of the key, the tenant or the client address */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL is unavailable: nothing was done, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    WorkflowsController_migrate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    toVersion: number;
+                    /**
+                     * @example {
+                     *       "underwriting": "manualReview"
+                     *     }
+                     */
+                    stateMapping?: {
+                        [key: string]: string;
+                    };
+                    contextPatch?: {
+                        [key: string]: unknown;
+                    };
+                    reason: string;
+                    /** @default false */
+                    dryRun?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description done: the workflow after it; with `dryRun`, the plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workflow"] | components["schemas"]["MigrationDryRun"];
                 };
             };
             /** @description kept for a second operator (dual control); `Location` names the approval */

@@ -98,13 +98,13 @@ const schema = z.object({
   RATE_LIMIT_REFUSAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /**
    * Operator actions a second operator must approve, comma-separated: pause, resume,
-   * terminate, move, retry, resolve, batch (every batch operation). Empty: none.
+   * terminate, move, migrate, retry, resolve, batch (every batch operation). Empty: none.
    */
   DUAL_CONTROL: z
     .string()
     .default('')
     .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['pause', 'resume', 'terminate', 'move', 'retry', 'resolve', 'batch'], { message: 'one of pause, resume, terminate, move, retry, resolve, batch' }))),
+    .pipe(z.array(z.enum(['pause', 'resume', 'terminate', 'move', 'migrate', 'retry', 'resolve', 'batch'], { message: 'one of pause, resume, terminate, move, migrate, retry, resolve, batch' }))),
   /** How long an operator action waits for its second operator before it expires. */
   OPERATOR_APPROVAL_TTL_HOURS: z.coerce.number().positive().default(24),
   /** How often every process looks for batch items to carry out, held inputs to apply and approvals to expire. */

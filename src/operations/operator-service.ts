@@ -5,19 +5,21 @@ import { tenantScope, type TenantScope } from '../auth/tenant-scope';
 import { DomainError } from '../engine/errors/domain.error';
 import type { Actor } from '../engine/store/history';
 import { mustMoveTo, type OperatorActions } from '../engine/loop/operator-actions';
+import type { MigrationRequest } from '../engine/loop/migration';
 import { query } from '../engine/store/sql';
 import { publicId } from '../engine/store/tenancy';
 import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import type { BatchOperations, BatchRequest } from './batches';
 
 /** What an operator may ask for; `batch` is every batch operation, whatever its action. */
-export const GATED_ACTIONS = ['pause', 'resume', 'terminate', 'move', 'retry', 'resolve', 'batch'] as const;
+export const GATED_ACTIONS = ['pause', 'resume', 'terminate', 'move', 'migrate', 'retry', 'resolve', 'batch'] as const;
 export type GatedAction = (typeof GATED_ACTIONS)[number];
 
 /** One operator request, as executed at once or kept for a second operator's approval. */
 export type OperatorRequest =
   | { action: 'pause' | 'resume' | 'terminate'; workflowId: string }
   | { action: 'move'; workflowId: string; toState: string }
+  | { action: 'migrate'; workflowId: string; migration: MigrationRequest }
   | { action: 'retry' | 'resolve'; incidentId: string }
   | { action: 'batch'; batch: BatchRequest; /** Under dual control: the batch, fixed when it was requested. */ batchId?: string; total?: number };
 
@@ -56,7 +58,7 @@ export interface ApprovalView {
 function toApprovalView(row: ApprovalRow): ApprovalView {
   const t = row.target;
   const target =
-    'batch' in t ? { batch: t.batch, batchId: t.batchId ?? null, total: t.total ?? null } : 'incidentId' in t ? { incidentId: t.incidentId } : 'toState' in t ? { workflowId: t.workflowId, toState: t.toState } : { workflowId: t.workflowId };
+    'batch' in t ? { batch: t.batch, batchId: t.batchId ?? null, total: t.total ?? null } : 'incidentId' in t ? { incidentId: t.incidentId } : 'toState' in t ? { workflowId: t.workflowId, toState: t.toState } : 'migration' in t ? { workflowId: t.workflowId, migration: t.migration } : { workflowId: t.workflowId };
   return {
     id: row.id,
     tenant: row.tenant,
@@ -101,6 +103,11 @@ export class OperatorService {
     private readonly options: OperatorServiceOptions,
   ) {
     this.gated = new Set(options.dualControl);
+  }
+
+  /** A migration's dry run: the plan, or the refusal the migration would answer. */
+  planMigration(scope: TenantScope, workflowId: string, migration: MigrationRequest) {
+    return this.actions.planMigration(scope.workflowKey(workflowId), migration);
   }
 
   needsApproval(action: GatedAction): boolean {
@@ -217,6 +224,8 @@ export class OperatorService {
         return this.actions.terminate(scope.workflowKey(request.workflowId), call);
       case 'move':
         return this.actions.move(scope.workflowKey(request.workflowId), request.toState, call);
+      case 'migrate':
+        return this.actions.migrate(scope.workflowKey(request.workflowId), request.migration, call);
       case 'retry':
         return this.actions.retry(scope.tenant, request.incidentId, call);
       case 'resolve':
@@ -265,6 +274,7 @@ export class OperatorService {
       if (ended) throw new DomainError('workflow_terminal', `workflow ${request.workflowId} already ended ${status}`, { workflowId: request.workflowId, status });
       if (request.action === 'pause' && status === 'paused') throw new DomainError('workflow_paused', `workflow ${request.workflowId} is already paused`, { workflowId: request.workflowId });
       if (request.action === 'resume' && status !== 'paused') throw new DomainError('workflow_not_paused', `workflow ${request.workflowId} is not paused (status ${status})`, { workflowId: request.workflowId, status });
+      if (request.action === 'migrate' && w) await this.actions.planMigration(scope.workflowKey(request.workflowId), request.migration);
       if (request.action === 'move' && w) mustMoveTo({ row: { id: w.id, status: w.status } as never, definition: this.engine.registry.get(w.type, w.definition_version) }, request.toState);
     } else {
       return;

@@ -85,6 +85,7 @@ const OPERATIONS: Record<string, Probe> = {
   'POST /v1/workflows/{id}/resume': { kind: 'workflow', body: { reason: 'probe' } },
   'POST /v1/workflows/{id}/terminate': { kind: 'workflow', body: { reason: 'probe' } },
   'POST /v1/workflows/{id}/move': { kind: 'workflow', body: { toState: 'reserving', reason: 'probe' } },
+  'POST /v1/workflows/{id}/migrate': { kind: 'workflow', body: { toVersion: 2, reason: 'probe' } },
   'GET /v1/incidents': { kind: 'collection' },
   'GET /v1/incidents/{id}': { kind: 'incident' },
   'POST /v1/incidents/{id}/retry': { kind: 'incident', body: { reason: 'probe' } },

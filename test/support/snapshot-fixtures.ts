@@ -1,6 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { planCoverage } from '../../src/testing/coverage';
 import { loadDefinitions } from '../../src/bootstrap/definitions';
+import { stateKey } from '../../src/engine/loop/migration';
 import { fraudCheckScenario } from '../model/fraud-check.scenario';
 import { kycVerificationScenario } from '../model/kyc-verification.scenario';
 import { loanApprovalScenario } from '../model/loan-approval.scenario';
@@ -12,14 +13,6 @@ import type { ModelScenario } from '../model/support/scenario';
 export const FIXTURES_DIR = 'test/fixtures/snapshots';
 
 const SCENARIOS: ModelScenario[] = [fraudCheckScenario, kycVerificationScenario, loanApprovalScenario, paymentSettlementScenario, tradeExecutionScenario];
-
-/** A state value as one key: `reserving`, `underwriting.escalated`, `a.x+b.y` for parallel regions. */
-export function stateKey(value: unknown): string {
-  if (typeof value === 'string') return value;
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${k}.${stateKey(v)}`)
-    .join('+');
-}
 
 /**
  * One persisted snapshot per state each process's model reaches (its first, on the model's

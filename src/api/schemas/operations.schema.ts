@@ -91,3 +91,20 @@ export const BatchDryRun = object(
   { dryRun: oneOfValues([true]), action: oneOfValues(BATCH_ACTIONS), matching: int('how many workflows the filter matches now'), sample: list(text(), 'up to 20 of their ids') },
   'What the batch would select',
 );
+
+/** src/engine/loop/migration.ts `MigrationPlan`, answered by a migration's dry run. */
+export const MigrationDryRun = object(
+  {
+    dryRun: oneOfValues([true]),
+    plan: object({
+      workflowId: text(),
+      fromVersion: int(),
+      toVersion: int(),
+      state: object({ from: json('the state value now'), to: json('the state value after the migration (and the move, with a mapping)') }),
+      carried: object({ activities: list(text()), timers: list(text()), tasks: list(text()) }, 'open work carried over as it is'),
+      move: nullable(object({ toState: text(), actions: list(text(), 'what the move inside the target version does') })),
+      contextPatch: nullable(openObject('merged into the context')),
+    }),
+  },
+  'What a migration would do; nothing was changed',
+);

@@ -34,7 +34,8 @@ export type DomainErrorCode =
   | 'live_streams_exhausted'
   | 'not_acceptable'
   | 'definition_not_startable'
-  | 'definition_in_use';
+  | 'definition_in_use'
+  | 'migration_refused';
 
 export interface FieldError {
   field: string;

@@ -10,6 +10,9 @@ import type { Step } from './step';
 import { publicId } from '../store/tenancy';
 import { applyKept, type StepHook, type WorkflowEngine } from './workflow-engine';
 import { moveTargets } from '../decider/jump';
+import { restore, TERMINAL as TERMINAL_STATUSES } from '../decider/snapshot';
+import { planMigration, type MigrationPlan, type MigrationRequest, type OpenWork } from './migration';
+import type { Tx } from '../store/sql';
 
 /** Who acts, why, and (for a batch) what to do in the same transaction. */
 export interface OperatorCall {
@@ -103,6 +106,38 @@ export class OperatorActions {
       await step.move(toState, { reason: call.reason, data: { toState, ...operatorNotes(call) } });
     });
     return view;
+  }
+
+  /**
+   * Moves a live instance to another version where it stands (see planMigration for what is
+   * allowed), then, with a state mapping, to the mapped state of that version; recorded as
+   * `workflow.migrated` with the mapping and the context patch.
+   */
+  async migrate(workflowId: string, request: MigrationRequest, call: OperatorCall): Promise<WorkflowView> {
+    const { view } = await this.engine.withInstance(workflowId, call.actor, async (step) => {
+      this.mustBeLive(step);
+      const target = this.engine.registry.get(step.definition.type, request.toVersion);
+      const plan = planMigration(step.definition, target, step.snapshot, await openWork(step.tx, step.row.id), request);
+      if (plan.move && step.row.status === 'paused') {
+        throw new DomainError('workflow_paused', `workflow ${publicId(workflowId)} is paused: resume it before a migration that moves it`, { workflowId: publicId(workflowId) });
+      }
+      await call.hook?.(step);
+      const data = { fromVersion: plan.fromVersion, toVersion: plan.toVersion, stateMapping: request.stateMapping ?? null, contextPatch: request.contextPatch ?? null, carried: plan.carried, ...operatorNotes(call) };
+      await step.switchVersion(target, request.contextPatch, { reason: call.reason, data });
+      if (plan.move) await step.move(plan.move.toState, { reason: call.reason, data: { toState: plan.move.toState, migration: true } });
+    });
+    return view;
+  }
+
+  /** What `migrate` would do, or the 409 or 400 it would answer; nothing is changed. */
+  async planMigration(workflowId: string, request: MigrationRequest): Promise<MigrationPlan & { workflowId: string }> {
+    const [row] = await query<InstanceRow>(this.db, 'SELECT * FROM workflow_instance WHERE id = $1', [workflowId]);
+    if (!row) throw new DomainError('workflow_not_found', `no workflow ${publicId(workflowId)}`, { workflowId: publicId(workflowId) });
+    if (TERMINAL_STATUSES.has(row.status)) throw new DomainError('workflow_terminal', `workflow ${publicId(workflowId)} already ended ${row.status}`, { workflowId: publicId(workflowId), status: row.status });
+    const from = this.engine.registry.get(row.type, row.definition_version);
+    const to = this.engine.registry.get(row.type, request.toVersion);
+    const plan = planMigration(from, to, restore(from.machine, row.snapshot), await openWork(this.db, row.id), request);
+    return { workflowId: publicId(workflowId), ...plan };
   }
 
   async incident(tenant: string, incidentId: string): Promise<IncidentRow> {
@@ -264,4 +299,14 @@ export function mustMoveTo(step: Pick<Step, 'row' | 'definition'>, toState: stri
       errors: [{ field: 'toState', message: `${step.definition.type}@${step.definition.version} has no state ${toState} to move to (final states are not targets); its states: ${targets.join(', ')}` }],
     });
   }
+}
+
+/** What the instance has open, from the engine's own tables. */
+async function openWork(db: DataSource | Tx, workflowId: string): Promise<OpenWork> {
+  const run = <T>(sql: string) => ('rows' in db ? db.rows<T>(sql, [workflowId]) : query<T>(db, sql, [workflowId]));
+  // One after another: inside a transaction they share its connection.
+  const activities = await run<{ childId: string; src: string }>(`SELECT child_id AS "childId", src FROM activity WHERE workflow_id = $1 AND status = 'scheduled' ORDER BY child_id`);
+  const timers = await run<{ sendId: string }>(`SELECT send_id AS "sendId" FROM timer WHERE workflow_id = $1 AND status IN ('scheduled', 'held') ORDER BY send_id`);
+  const tasks = await run<{ title: string }>(`SELECT title FROM human_task WHERE workflow_id = $1 AND status = 'open' ORDER BY title`);
+  return { activities, timers, tasks };
 }

@@ -24,7 +24,7 @@ import {
   type OutboxEntry,
 } from '../store/jobs';
 import type { DefinitionRegistry } from '../definition/registry';
-import { outcomeOf, persist, statePaths, statusOf, TERMINAL, type WorkflowStatus } from '../decider/snapshot';
+import { outcomeOf, persist, restore, statePaths, statusOf, TERMINAL, type WorkflowStatus } from '../decider/snapshot';
 import type { Tx } from '../store/sql';
 import { closeTasks, syncTasks, taskTimerFired, type TaskHost } from './step-tasks';
 import { trackStates } from '../decider/state-entered';
@@ -63,7 +63,7 @@ export class Step implements TaskHost {
   constructor(
     private readonly ctx: TxContext,
     private readonly registry: DefinitionRegistry,
-    readonly definition: WorkflowDefinition,
+    private current: WorkflowDefinition,
     readonly row: InstanceRow,
     snapshot: AnyMachineSnapshot,
     private readonly isNew: boolean,
@@ -76,6 +76,27 @@ export class Step implements TaskHost {
 
   get tx(): Tx {
     return this.ctx.tx;
+  }
+
+  /** The definition version the instance runs: changed only by a migration. */
+  get definition(): WorkflowDefinition {
+    return this.current;
+  }
+
+  /**
+   * Migrates the instance to `target` where it stands (see migration.ts, which checks that its
+   * state and the work open there are the same in both versions): the snapshot, its context
+   * patched, is taken over by the target's machine, and the row names the new version.
+   */
+  async switchVersion(target: WorkflowDefinition, contextPatch: Record<string, unknown> | undefined, extra: Partial<NewRecord>): Promise<void> {
+    const persisted = persist(this.current.machine, this.snapshot) as { context?: Record<string, unknown> };
+    const patched = contextPatch ? { ...persisted, context: { ...(persisted.context ?? {}), ...contextPatch } } : persisted;
+    const before = this.snapshot;
+    this.snapshot = restore(target.machine, patched);
+    this.record({ kind: 'workflow.migrated', stateBefore: before.value, stateAfter: this.snapshot.value, outcome: 'accepted', ...extra });
+    await this.tx.rows('UPDATE workflow_instance SET definition_version = $2 WHERE id = $1', [this.row.id, target.version]);
+    this.row.definition_version = target.version;
+    this.current = target;
   }
 
   get isTerminal(): boolean {
