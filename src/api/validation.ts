@@ -114,14 +114,27 @@ export const batchFilterSchema = listQuerySchema.omit({ limit: true, cursor: tru
   hasIncident: z.boolean().optional(),
 });
 
-export const BATCH_ACTIONS = ['retry', 'resolve', 'pause', 'resume', 'terminate', 'cancel'] as const;
+export const BATCH_ACTIONS = ['retry', 'resolve', 'pause', 'resume', 'terminate', 'cancel', 'migrate'] as const;
 
-export const batchRequestSchema = z.strictObject({
-  action: z.enum(BATCH_ACTIONS),
-  filter: batchFilterSchema,
-  reason: operatorReason,
-  dryRun: z.boolean().default(false),
+/** What a migration asks, for one workflow or a batch: the version, optionally a state mapping and a context patch. */
+export const migrationSchema = z.strictObject({
+  toVersion: z.number().int().positive(),
+  stateMapping: z.record(z.string().min(1).max(500), z.string().min(1).max(500)).optional(),
+  contextPatch: z.record(z.string(), z.unknown()).optional(),
 });
+
+export const batchRequestSchema = z
+  .strictObject({
+    action: z.enum(BATCH_ACTIONS),
+    filter: batchFilterSchema,
+    reason: operatorReason,
+    migration: migrationSchema.optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .superRefine((b, ctx) => {
+    if (b.action === 'migrate' && !b.migration) ctx.addIssue({ code: 'custom', path: ['migration'], message: 'required for migrate: {toVersion, stateMapping?, contextPatch?}' });
+    if (b.action !== 'migrate' && b.migration) ctx.addIssue({ code: 'custom', path: ['migration'], message: 'only for migrate' });
+  });
 
 export const batchItemsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),

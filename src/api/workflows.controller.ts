@@ -9,7 +9,7 @@ import type { WorkflowQueries } from '../persistence/workflow-queries';
 import { actorOf, idempotencyScope, principalOf } from './request-actor';
 import { isAdmin } from '../auth/principal';
 import { ENGINE, QUERIES } from './tokens';
-import { operatorReason, cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optionalBody, parseOrThrow, reasonSchema, refuseQuery, startWorkflowSchema, instanceIdSchema } from './validation';
+import { migrationSchema, operatorReason, cancelSchema, eventSchema, idempotencyKeySchema, listQuerySchema, optionalBody, parseOrThrow, reasonSchema, refuseQuery, startWorkflowSchema, instanceIdSchema } from './validation';
 import type { OperatorService } from '../operations/operator-service';
 import { respond } from '../operations/respond';
 import { OPERATOR_SERVICE } from '../operations/tokens';
@@ -19,13 +19,7 @@ import { ref } from './schemas';
 import { z } from 'zod';
 
 const moveSchema = z.strictObject({ toState: z.string().min(1).max(500), reason: operatorReason });
-const migrateSchema = z.strictObject({
-  toVersion: z.number().int().positive(),
-  stateMapping: z.record(z.string().min(1).max(500), z.string().min(1).max(500)).optional(),
-  contextPatch: z.record(z.string(), z.unknown()).optional(),
-  reason: operatorReason,
-  dryRun: z.boolean().default(false),
-});
+const migrateSchema = migrationSchema.extend({ reason: operatorReason, dryRun: z.boolean().default(false) });
 
 
 @ApiTags('workflows')

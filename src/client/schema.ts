@@ -1537,7 +1537,7 @@ export interface components {
             /** @enum {boolean} */
             dryRun: true;
             /** @enum {string} */
-            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel";
+            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel" | "migrate";
             /** @description how many workflows the filter matches now */
             matching: number;
             /** @description up to 20 of their ids */
@@ -1559,12 +1559,16 @@ export interface components {
             id: string;
             tenant: string;
             /** @enum {string} */
-            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel";
+            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel" | "migrate";
             /** @description the workflow list's filters it selected by */
             filter: {
                 [key: string]: unknown;
             };
             reason: string;
+            /** @description `migrate`: `{toVersion, stateMapping?, contextPatch?}`; null for the other actions */
+            migration: {
+                [key: string]: unknown;
+            } | null;
             requestedBy: string;
             /** Format: uuid */
             approvalId: string | null;
@@ -1590,12 +1594,16 @@ export interface components {
             id: string;
             tenant: string;
             /** @enum {string} */
-            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel";
+            action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel" | "migrate";
             /** @description the workflow list's filters it selected by */
             filter: {
                 [key: string]: unknown;
             };
             reason: string;
+            /** @description `migrate`: `{toVersion, stateMapping?, contextPatch?}`; null for the other actions */
+            migration: {
+                [key: string]: unknown;
+            } | null;
             requestedBy: string;
             /** Format: uuid */
             approvalId: string | null;
@@ -5580,7 +5588,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel";
+                    action: "retry" | "resolve" | "pause" | "resume" | "terminate" | "cancel" | "migrate";
                     /** @description the workflow list's filters */
                     filter: {
                         type?: string;

@@ -9,14 +9,17 @@ import { inTransaction, isTransient, query } from '../engine/store/sql';
 import type { Step } from '../engine/loop/step';
 import { publicId } from '../engine/store/tenancy';
 import type { WorkflowEngine } from '../engine/loop/workflow-engine';
+import type { MigrationRequest } from '../engine/loop/migration';
 import type { WorkflowFilter, WorkflowQueries } from '../persistence/workflow-queries';
 
-export type BatchAction = 'retry' | 'resolve' | 'pause' | 'resume' | 'terminate' | 'cancel';
+export type BatchAction = 'retry' | 'resolve' | 'pause' | 'resume' | 'terminate' | 'cancel' | 'migrate';
 
 export interface BatchRequest {
   action: BatchAction;
   filter: WorkflowFilter;
   reason: string;
+  /** `migrate`: the version and, optionally, the state mapping and context patch, as for one workflow. */
+  migration?: MigrationRequest;
 }
 
 export interface BatchView {
@@ -25,6 +28,7 @@ export interface BatchView {
   action: BatchAction;
   filter: WorkflowFilter;
   reason: string;
+  migration: MigrationRequest | null;
   requestedBy: string;
   approvalId: string | null;
   approvedBy: string | null;
@@ -62,13 +66,15 @@ interface BatchItemRow {
   requested_by: string;
   approval_id: string | null;
   approved_by: string | null;
+  params: { migration?: MigrationRequest } | null;
 }
 
 /** Already carried out by another runner: the action's transaction is rolled back. */
 class AlreadyDone extends Error {}
 
 /** Refusals that mean "nothing to do here" rather than a failure of the action. */
-const SKIPPED = new Set(['workflow_terminal', 'workflow_paused', 'workflow_not_paused', 'incident_not_open', 'workflow_not_found']);
+// A migration refused where an instance stands (its state differs in the target) is skipped, with the reason.
+const SKIPPED = new Set(['workflow_terminal', 'workflow_paused', 'workflow_not_paused', 'incident_not_open', 'workflow_not_found', 'migration_refused']);
 
 /**
  * Operator actions over a query. The matching workflows are fixed when the batch is created
@@ -108,8 +114,8 @@ export class BatchOperations {
         throw new DomainError('validation_failed', `the filter matches ${total} workflows; a batch takes at most ${MAX_BATCH}`, { errors: [{ field: 'filter', message: `matches ${total}, at most ${MAX_BATCH}` }] });
       }
       await tx.rows(
-        `INSERT INTO batch_operation (id, tenant, action, filter, reason, requested_by, status, total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [id, scope.tenant, request.action, request.filter, request.reason, actor.actor, status, total],
+        `INSERT INTO batch_operation (id, tenant, action, filter, reason, requested_by, status, total, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [id, scope.tenant, request.action, request.filter, request.reason, actor.actor, status, total, request.migration ? { migration: request.migration } : null],
       );
       await tx.rows(
         `INSERT INTO batch_item (batch_id, seq, workflow_id, outcome)
@@ -184,7 +190,7 @@ export class BatchOperations {
           ORDER BY b.created_at, i.seq LIMIT ${CLAIM} FOR UPDATE OF i SKIP LOCKED)
        UPDATE batch_item i SET leased_until = now() + make_interval(secs => ${LEASE_MS / 1000}) FROM c, batch_operation b
         WHERE i.batch_id = c.batch_id AND i.seq = c.seq AND b.id = i.batch_id
-        RETURNING i.batch_id, i.seq, i.workflow_id, b.tenant, b.action, b.reason, b.requested_by, b.approval_id, b.approved_by`,
+        RETURNING i.batch_id, i.seq, i.workflow_id, b.tenant, b.action, b.reason, b.requested_by, b.approval_id, b.approved_by, b.params`,
     );
     claimed.sort((x, y) => (x.batch_id === y.batch_id ? x.seq - y.seq : x.batch_id < y.batch_id ? -1 : 1));
     let settled = 0;
@@ -225,8 +231,12 @@ export class BatchOperations {
     }
   }
 
-  private async perform(item: { workflow_id: string; tenant: string; action: BatchAction }, call: OperatorCall): Promise<void> {
+  private async perform(item: { workflow_id: string; tenant: string; action: BatchAction; params?: BatchItemRow['params'] }, call: OperatorCall): Promise<void> {
     switch (item.action) {
+      case 'migrate':
+        if (!item.params?.migration) throw new DomainError('validation_failed', 'the batch names no migration', {});
+        await this.actions.migrate(item.workflow_id, item.params.migration, call);
+        return;
       case 'pause':
         await this.actions.pause(item.workflow_id, call);
         return;
@@ -258,6 +268,7 @@ function toBatchView(row: any, progress: BatchView['progress']): BatchView {
     action: row.action,
     filter: row.filter,
     reason: row.reason,
+    migration: row.params?.migration ?? null,
     requestedBy: row.requested_by,
     approvalId: row.approval_id,
     approvedBy: row.approved_by,

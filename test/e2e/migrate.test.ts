@@ -95,3 +95,25 @@ test('a state mapping moves the migrated instance on inside the target version',
   const kinds = (await as('GET', '/v1/workflows/ref-3/history')).body.items.map((r: any) => r.kind);
   expect(kinds).toEqual(expect.arrayContaining(['workflow.migrated', 'workflow.moved', 'timer.cancelled', 'workflow.completed']));
 });
+
+test('a batch migrates by query: the instances where the switch applies migrate, the others are skipped with the reason', async () => {
+  const as = h.as(ops);
+  await referred('ref-b1');
+  expect((await as('POST', '/v1/workflows', { type: 'test-referral', version: 1, workflowId: 'ref-b2', input: {} })).status).toBe(201); // still checking
+  const missing = await as('POST', '/v1/batch-operations', { action: 'migrate', filter: { type: 'test-referral' }, reason: 'x' });
+  expect(missing.status).toBe(400);
+  expect(missing.body.errors[0].field).toBe('migration');
+  const batch = await as('POST', '/v1/batch-operations', { action: 'migrate', filter: { type: 'test-referral', status: 'waiting' }, migration: { toVersion: 4 }, reason: 'rename underwriting' });
+  expect(batch.status).toBe(202);
+  expect(batch.body.migration).toEqual({ toVersion: 4 });
+  const done = await waitFor(async () => {
+    const b = (await as('GET', `/v1/batch-operations/${batch.body.id}`)).body;
+    return b.status === 'completed' && b;
+  }, 'the batch to complete');
+  const items = Object.fromEntries(done.items.map((i: any) => [i.workflowId, i]));
+  // v4 renamed underwriting: a waiting referral there is skipped, one still checking migrates.
+  expect(items['ref-b1']).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('migration_refused: test-referral@4 has no state underwriting') });
+  expect(items['ref-b2']).toMatchObject({ outcome: 'done' });
+  expect((await as('GET', '/v1/workflows/ref-b2')).body.definitionVersion).toBe(4);
+  expect((await as('GET', '/v1/workflows/ref-b1')).body.definitionVersion).toBe(1);
+});

@@ -65,6 +65,7 @@ const batchProperties = {
   action: oneOfValues(BATCH_ACTIONS),
   filter: openObject("the workflow list's filters it selected by"),
   reason: text(),
+  migration: nullable(openObject('`migrate`: `{toVersion, stateMapping?, contextPatch?}`; null for the other actions')),
   requestedBy: text(),
   approvalId: nullable(uuid()),
   approvedBy: nullable(text()),
