@@ -27,8 +27,8 @@ export interface Incident {
 export interface Approval {
   id: string;
   tenant: string;
-  action: 'pause' | 'resume' | 'terminate' | 'retry' | 'resolve' | 'batch';
-  target: { workflowId?: string; incidentId?: string; batch?: Record<string, any> };
+  action: 'pause' | 'resume' | 'terminate' | 'move' | 'migrate' | 'retry' | 'resolve' | 'batch';
+  target: { workflowId?: string; toState?: string; migration?: Record<string, any>; incidentId?: string; batch?: Record<string, any> };
   reason: string;
   requestedBy: string;
   requestedAt: string;
@@ -53,8 +53,8 @@ export const mayReadOperations = (me: Principal) => hasRole(me, 'operator', 'aud
 export type Outcome<T> = { done: true; result: T } | { done: false; approval: Approval };
 
 /** POSTs an operator action with its reason; a 202 `{pendingApproval}` is not an error, only not done yet. */
-export async function operatorAction<T = unknown>(path: string, reason: string): Promise<Outcome<T>> {
-  const { status, body } = await apiWithStatus<any>(path, { method: 'POST', body: { reason } });
+export async function operatorAction<T = unknown>(path: string, reason: string, extra: Record<string, unknown> = {}): Promise<Outcome<T>> {
+  const { status, body } = await apiWithStatus<any>(path, { method: 'POST', body: { ...extra, reason } });
   if (status === 202 && body?.pendingApproval) return { done: false, approval: body.pendingApproval as Approval };
   return { done: true, result: body as T };
 }
@@ -103,6 +103,8 @@ export const ACTION_LABELS: Record<Approval['action'], string> = {
   pause: 'Pause',
   resume: 'Resume',
   terminate: 'Terminate',
+  move: 'Move to another state',
+  migrate: 'Migrate to another version',
   retry: 'Retry incident',
   resolve: 'Resolve incident',
   batch: 'Batch operation',

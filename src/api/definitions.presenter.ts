@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { resolveRetryPolicy, DEFAULT_START_TO_CLOSE_TIMEOUT_MS, DEFAULT_CANCEL_EVENT, type WorkflowDefinition } from '../engine/definition/definition';
 import { machineStates } from '../engine/decider/machine-states';
 import type { DefinitionRegistry } from '../engine/definition/registry';
+import { moveTargets } from '../engine/decider/jump';
 
 export interface DefinitionDescription {
   type: string;
@@ -14,6 +15,8 @@ export interface DefinitionDescription {
   cancelEvent: string;
   activities: { name: string; retry: unknown; startToCloseTimeoutMs: number }[];
   states: string[];
+  /** The states an operator may move an instance to (not final): POST /v1/workflows/{id}/move. */
+  moveTargets: string[];
 }
 
 /** What a newcomer needs to start and drive a workflow from the docs alone. */
@@ -33,6 +36,7 @@ export function describeDefinition(registry: DefinitionRegistry, d: WorkflowDefi
       startToCloseTimeoutMs: a.startToCloseTimeoutMs ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS,
     })),
     states: machineStates(d.machine).map((s) => s.path),
+    moveTargets: moveTargets(d.machine).map((t) => t.path),
   };
 }
 

@@ -1357,6 +1357,8 @@ export interface components {
             }[];
             /** @description every state as a dotted path */
             states: string[];
+            /** @description the states an operator may move an instance to (not final) */
+            moveTargets: string[];
         };
         DefinitionList: {
             items: components["schemas"]["Definition"][];

@@ -44,3 +44,19 @@ test('an operator sees the versions with their live instances and the impact of 
   await page.getByRole('img', { name: 'Statechart of test-scored version 3' }).waitFor();
   await screenshot(page, 'definition-impact');
 });
+
+test("an operator moves a workflow back to an earlier state from its page, with a reason that goes into its history", async () => {
+  const page = await signedInPage(browser.context, h.url, ops, 'ops-v');
+  await page.goto(`${h.url}/#/workflows/scored-1`);
+  await page.getByTestId('workflow-state').filter({ hasText: 'reviewing' }).waitFor();
+  await page.getByLabel('Move to state').selectOption('checking');
+  await page.getByRole('button', { name: 'Move…' }).click();
+  await page.getByLabel('Reason to move').fill('the score was entered for the wrong applicant');
+  await page.getByRole('button', { name: 'Confirm move' }).click();
+  await page.getByRole('status').getByText('Moved to checking').waitFor();
+  await page.getByTestId('workflow-state').filter({ hasText: 'checking' }).waitFor();
+  await page.getByRole('list', { name: 'History' }).getByText('workflow.moved').waitFor();
+  await screenshot(page, 'workflow-moved');
+  const record = (await h.as(ops)('GET', '/v1/workflows/scored-1/history')).body.items.find((r: any) => r.kind === 'workflow.moved');
+  expect(record).toMatchObject({ reason: 'the score was entered for the wrong applicant', stateAfter: 'checking', actor: 'principal:ops-v' });
+});

@@ -1,4 +1,6 @@
-import { enc } from '../api';
+import { useState } from 'react';
+import { api, enc } from '../api';
+import { usePoll } from '../poll';
 import { ApprovalCard } from '../components/ApprovalCard';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { ReasonAction } from '../components/ReasonAction';
@@ -54,8 +56,19 @@ export function WorkflowOperations({
       return outcome.done ? DONE[action] : `Waiting for a second operator: the ${action} is kept until another operator approves it`;
     });
 
+  // The states it may be moved to, from its own version.
+  const definition = usePoll(async () => (canAct && !ended ? api<{ moveTargets: string[] }>(`/v1/definitions/${enc(w.type)}/${w.definitionVersion}`) : undefined), [w.type, w.definitionVersion, canAct, ended], null);
+  const [toState, setToState] = useState('');
+  const targets = definition.data?.moveTargets ?? [];
+  const movable = canAct && !ended && w.status !== 'paused' && targets.length > 0 && !pending.some((p) => p.action === 'move');
+  const move = (reason: string) =>
+    run(async () => {
+      const outcome = await operatorAction<WorkflowView>(`/v1/workflows/${enc(w.id)}/move`, reason, { toState: toState || targets[0] });
+      return outcome.done ? `Moved to ${toState || targets[0]}: the states left stopped their work, the state entered started its own` : 'Waiting for a second operator: the move is kept until another operator approves it';
+    });
+
   const held = w.heldInputs ?? 0;
-  if (!actions.length && !pending.length && !held && !notice && !problem) return null;
+  if (!actions.length && !movable && !pending.length && !held && !notice && !problem) return null;
 
   return (
     <section className="card operations" aria-labelledby="operations-heading">
@@ -71,7 +84,7 @@ export function WorkflowOperations({
           {held} input{held === 1 ? '' : 's'} held{w.status === 'paused' ? ' until it is resumed' : w.incidents?.length ? ' until its incident is closed' : ''}
         </p>
       )}
-      {actions.length > 0 && (
+      {(actions.length > 0 || movable) && (
         <div className="operations-actions">
           {actions.includes('pause') && (
             <div className="operation">
@@ -83,6 +96,22 @@ export function WorkflowOperations({
             <div className="operation">
               <ReasonAction label="Resume" confirmLabel="Confirm resume" subject="Reason to resume" busy={busy} onConfirm={(reason) => act('resume', reason)} />
               <p className="muted small">What was held is applied in arrival order.</p>
+            </div>
+          )}
+          {movable && (
+            <div className="operation">
+              <div className="field">
+                <label htmlFor="move-to">Move to state</label>
+                <select id="move-to" value={toState || targets[0]} onChange={(e) => setToState(e.target.value)}>
+                  {targets.map((t) => (
+                    <option key={t} value={t}>
+                      {t}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <ReasonAction label="Move" confirmLabel="Confirm move" subject="Reason to move" busy={busy} onConfirm={move} />
+              <p className="muted small">As a transition: the states left stop their activities and timers, the state entered starts its own (re-entering the current state re-runs it).</p>
             </div>
           )}
           {actions.includes('terminate') && (

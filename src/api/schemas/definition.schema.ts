@@ -21,6 +21,7 @@ export const Definition = object(
     cancelEvent: text('the event a cancellation delivers'),
     activities: list(object({ name: text(), retry: ref('RetryPolicy'), startToCloseTimeoutMs: int() })),
     states: list(text(), 'every state as a dotted path'),
+    moveTargets: list(text(), 'the states an operator may move an instance to (not final)'),
   },
   'A registered workflow definition',
 );
