@@ -1,4 +1,5 @@
 import { createDefinitions, type ProcessConfigs } from '../../machines';
+import type { WorkflowDefinition } from '../../src/engine';
 import { seedDemoAccounts } from '../../machines/shared/demo-accounts';
 import { SandboxClient } from '../../src/sandbox/client';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
@@ -16,12 +17,16 @@ export interface ProcessesApp {
   close(): Promise<void>;
 }
 
-/** The real application with every process, against a sandbox of its own with the demo accounts open. */
-export async function startProcessesApp(label: string, configs: ProcessConfigs = {}): Promise<ProcessesApp> {
+/**
+ * The real application with every process, against a sandbox of its own with the demo accounts
+ * open; `extra` adds definitions built from the same ones (another version of a process, say).
+ */
+export async function startProcessesApp(label: string, configs: ProcessConfigs = {}, extra?: (registered: WorkflowDefinition[], partners: SandboxClient) => WorkflowDefinition[]): Promise<ProcessesApp> {
   const sandbox = await startSandbox({ port: 0 });
   const partners = new SandboxClient({ baseUrl: sandbox.url, timeoutMs: 5000 });
   await seedDemoAccounts(partners);
-  const api = await startHttpApp(label, [], { definitions: createDefinitions({ partners }, configs) });
+  const definitions = createDefinitions({ partners }, configs);
+  const api = await startHttpApp(label, [], { definitions: [...definitions, ...(extra?.(definitions, partners) ?? [])] });
   const get = async (id: string) => (await api.request('GET', `/v1/workflows/${encodeURIComponent(id)}`)).body;
   return {
     api,
