@@ -36,6 +36,8 @@ import { ChangePublisher, changesChannel, fanOut } from './live/change-publisher
 import { LiveController } from './live/live.controller';
 import { LiveFeed } from './live/live-feed';
 import { DefinitionCatalog } from './versions/definition-catalog';
+import { Schedules } from './schedules/schedules';
+import { SchedulesController } from './schedules/schedules.controller';
 
 const RUNTIME = Symbol('EngineRuntime');
 
@@ -76,7 +78,7 @@ export class AppModule {
         ...(serveHttp ? [ConsoleModule] : []),
       ],
       controllers: serveHttp
-        ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController, IncidentsController, BatchOperationsController, OperatorApprovalsController, LiveController]
+        ? [WorkflowsController, DefinitionsController, HealthController, AdminController, TasksController, AuditController, DiagramsController, IncidentsController, BatchOperationsController, OperatorApprovalsController, LiveController, SchedulesController]
         : [],
       providers: [
         {
@@ -136,11 +138,16 @@ export class AppModule {
         },
         {
           provide: OPERATIONS_RUNNER,
-          inject: [RUNTIME, BATCHES, OPERATOR_SERVICE, Observability],
-          useFactory: (r: EngineRuntime, b: BatchOperations, o: OperatorService, obs: Observability) =>
-            new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }),
+          inject: [RUNTIME, BATCHES, OPERATOR_SERVICE, Observability, Schedules],
+          useFactory: (r: EngineRuntime, b: BatchOperations, o: OperatorService, obs: Observability, s: Schedules) =>
+            new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }, s),
         },
         EngineLifecycle,
+        {
+          provide: Schedules,
+          inject: [DataSource, RUNTIME, Observability],
+          useFactory: (ds: DataSource, r: EngineRuntime, o: Observability) => new Schedules(ds, r.engine, (message, fields) => o.logger.warn(fields, message)),
+        },
         {
           provide: DefinitionCatalog,
           inject: [DataSource, RUNTIME, Observability],

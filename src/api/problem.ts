@@ -39,6 +39,7 @@ const CATALOGUE: Record<DomainErrorCode | 'payload_too_large' | 'database_unavai
   approval_expired: { status: 409, title: 'The approval expired' },
   self_approval: { status: 403, title: 'Dual control: the requester may not approve their own action' },
   definition_not_startable: { status: 409, title: 'The definition version takes no new starts' },
+  schedule_exists: { status: 409, title: 'A schedule with this id exists already' },
   migration_refused: { status: 409, title: 'The migration cannot apply to the workflow where it stands' },
   definition_in_use: { status: 409, title: 'The definition version has live instances' },
   not_acceptable: { status: 406, title: 'The response cannot be given in the media type asked for' },

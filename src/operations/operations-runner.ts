@@ -1,6 +1,7 @@
 import type { OperatorActions } from '../engine/loop/operator-actions';
 import type { BatchOperations } from './batches';
 import type { OperatorService } from './operator-service';
+import type { Schedules } from '../schedules/schedules';
 
 export interface OperationsRunnerOptions {
   intervalMs: number;
@@ -23,6 +24,7 @@ export class OperationsRunner {
     private readonly batches: BatchOperations,
     private readonly approvals: OperatorService,
     private readonly options: OperationsRunnerOptions,
+    private readonly schedules?: Schedules,
   ) {}
 
   start(): void {
@@ -48,6 +50,8 @@ export class OperationsRunner {
     for (let settled = 1; settled > 0 && !this.stopped; ) settled = await this.batches.runPending();
     await this.actions.drainBacklog();
     await this.approvals.expire();
+    // Schedules: each pass makes the fires that are due (a second process finds them leased).
+    for (let worked = 1; worked > 0 && !this.stopped; ) worked = (await this.schedules?.fireDue()) ?? 0;
   }
 
   private schedule(delayMs: number): void {

@@ -20,6 +20,7 @@ const ROLE_SET = [
 ] as const;
 
 const SECRET_WF = 'acme-secret-wf';
+const SECRET_SCHEDULE = 'acme-secret-schedule';
 let secretTask: string;
 let secretKeyId: string;
 let secretIncident: string;
@@ -56,6 +57,7 @@ beforeAll(async () => {
   const batch = await A.ops('POST', '/v1/batch-operations', { action: 'pause', filter: { businessKey: 'acme-nothing' }, reason: 'probe' });
   expect(batch.status).toBe(202);
   secretBatch = batch.body.id;
+  expect((await A.ops('POST', '/v1/schedules', { id: SECRET_SCHEDULE, type: 'fraud-check', input: examples['fraud-check'], spec: { everyMs: 3_600_000 }, paused: true })).status).toBe(201);
 }, 90_000);
 
 afterAll(() => app?.close());
@@ -63,6 +65,7 @@ afterAll(() => app?.close());
 /** How each operation of the OpenAPI document is probed. A new route fails the test until it is listed here. */
 type Probe =
   | { kind: 'workflow'; body?: unknown } // {id} is a workflow id
+  | { kind: 'schedule'; body?: unknown } // {id} is a schedule id
   | { kind: 'task'; body?: unknown } // {id} is a task id
   | { kind: 'key' } // {id} is an API key id
   | { kind: 'incident'; body?: unknown } // {id} is an incident id
@@ -121,6 +124,14 @@ const OPERATIONS: Record<string, Probe> = {
   'GET /v1/audit/security-events/verify': { kind: 'collection' },
   'GET /v1/stats/overview': { kind: 'collection' },
   'GET /v1/me': { kind: 'collection' },
+  'POST /v1/schedules': { kind: 'create' },
+  'GET /v1/schedules': { kind: 'collection' },
+  'GET /v1/schedules/{id}': { kind: 'schedule' },
+  'DELETE /v1/schedules/{id}': { kind: 'schedule' },
+  'POST /v1/schedules/{id}/pause': { kind: 'schedule', body: { reason: 'probe' } },
+  'POST /v1/schedules/{id}/resume': { kind: 'schedule', body: { reason: 'probe' } },
+  'POST /v1/schedules/{id}/trigger': { kind: 'schedule' },
+  'POST /v1/schedules/{id}/backfill': { kind: 'schedule', body: { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z' } },
   // Without Accept: text/event-stream it answers 406 at once; live.test.ts reads the stream as another tenant.
   'GET /v1/live': { kind: 'collection' },
   'GET /health': { kind: 'global' },
@@ -143,7 +154,7 @@ function normalised(res: HttpResponse, id: string): string {
   return `${res.status} ${JSON.stringify(body).split(id).join('<id>')}`;
 }
 
-const A_MARKERS = () => [SECRET_WF, secretTask, secretKeyId, secretIncident, secretApproval, secretBatch, 'acme-ops', 'acme-rev', 'acme-aud', 'acme-adm', '"acme"'];
+const A_MARKERS = () => [SECRET_WF, SECRET_SCHEDULE, secretTask, secretKeyId, secretIncident, secretApproval, secretBatch, 'acme-ops', 'acme-rev', 'acme-aud', 'acme-adm', '"acme"'];
 
 test('every operation of the OpenAPI document is in the probe table (a new route must be covered)', async () => {
   const missing = (await operations()).filter((op) => !(op in OPERATIONS));
@@ -164,8 +175,8 @@ test("tenant B, as every role and with no key, gets A's objects exactly as missi
     if (!probe) continue;
     const [method, template] = op.split(' ') as [string, string];
     if (probe.kind !== 'collection' && probe.kind !== 'create' && probe.kind !== 'global') {
-      const foreign = { workflow: SECRET_WF, task: secretTask, key: secretKeyId, incident: secretIncident, approval: secretApproval, batch: secretBatch }[probe.kind];
-      const missing = probe.kind === 'workflow' ? 'globex-missing-wf' : randomUUID();
+      const foreign = { workflow: SECRET_WF, schedule: SECRET_SCHEDULE, task: secretTask, key: secretKeyId, incident: secretIncident, approval: secretApproval, batch: secretBatch }[probe.kind];
+      const missing = probe.kind === 'workflow' ? 'globex-missing-wf' : probe.kind === 'schedule' ? 'globex-missing-schedule' : randomUUID();
       const body = 'body' in probe ? probe.body : undefined;
       for (const [who, as] of principals) {
         const [theirs, none] = await Promise.all([as(method, template.replace('{id}', foreign), body), as(method, template.replace('{id}', missing), body)]);

@@ -35,7 +35,8 @@ export type DomainErrorCode =
   | 'not_acceptable'
   | 'definition_not_startable'
   | 'definition_in_use'
-  | 'migration_refused';
+  | 'migration_refused'
+  | 'schedule_exists';
 
 export interface FieldError {
   field: string;
