@@ -37,6 +37,7 @@ import { LiveController } from './live/live.controller';
 import { LiveFeed } from './live/live-feed';
 import { DefinitionCatalog } from './versions/definition-catalog';
 import { Schedules } from './schedules/schedules';
+import { Calendars } from './calendars/calendars';
 import { SchedulesController } from './schedules/schedules.controller';
 
 const RUNTIME = Symbol('EngineRuntime');
@@ -146,7 +147,7 @@ export class AppModule {
         {
           provide: Schedules,
           inject: [DataSource, RUNTIME, Observability],
-          useFactory: (ds: DataSource, r: EngineRuntime, o: Observability) => new Schedules(ds, r.engine, (message, fields) => o.logger.warn(fields, message)),
+          useFactory: (ds: DataSource, r: EngineRuntime, o: Observability) => new Schedules(ds, r.engine, (message, fields) => o.logger.warn(fields, message), new Calendars(config.CALENDARS)),
         },
         {
           provide: DefinitionCatalog,

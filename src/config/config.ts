@@ -72,6 +72,25 @@ const schema = z.object({
   PARTNERS_URL: z.string().url().optional(),
   /** JSON: configuration overrides by process type, e.g. {"fraud-check":{"lowThreshold":30}}. */
   PROCESS_CONFIG: z.string().optional(),
+  /**
+   * JSON: business calendars besides the shipped TARGET2 and DE, by id:
+   * {"US-FED": {"timezone": "America/New_York", "holidays": ["2026-11-26", …], "weekendDays": [0, 6]}}.
+   */
+  CALENDARS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return {};
+      const schema = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.strictObject({ timezone: z.string(), weekendDays: z.array(z.number().int().min(0).max(6)).optional(), holidays: z.array(z.iso.date()), description: z.string().optional() }));
+      try {
+        const parsed = schema.safeParse(JSON.parse(v));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({ code: 'custom', message: `CALENDARS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `CALENDARS is not JSON (${(err as Error).message})` });
+      }
+      return z.NEVER;
+    }),
   /** pino level; unset means `info` (tests pass Nest's levels instead, which quiets them). */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   /** Serve Prometheus metrics at /metrics (and on METRICS_PORT in a ROLE=worker process); false turns metrics off. */

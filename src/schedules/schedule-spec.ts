@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { isBusinessDay, type BusinessCalendar } from '../calendars/calendars';
 
-/** When a schedule fires: a cron expression in a time zone (wall-clock times, DST included), or a fixed interval. */
-export type ScheduleSpec = { cron: string } | { everyMs: number };
+/**
+ * When a schedule fires: a cron expression in a time zone (wall-clock times, DST included),
+ * optionally on the business days of a calendar only, or a fixed interval.
+ */
+export type ScheduleSpec = { cron: string; calendar?: string } | { everyMs: number };
 
 export const OVERLAP_POLICIES = ['skip', 'buffer-one', 'allow', 'cancel-other'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
-/** A time zone the platform's Intl knows (IANA: `Europe/Frankfurt`, `America/New_York`, `UTC`). */
+/** A time zone the platform's Intl knows (IANA: `Europe/Berlin`, `America/New_York`, `UTC`). */
 export const timeZoneSchema = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -16,7 +20,7 @@ export const timeZoneSchema = z.string().refine((tz) => {
   } catch {
     return false;
   }
-}, 'not a time zone this platform knows (IANA names, e.g. Europe/Frankfurt)');
+}, 'not a time zone this platform knows (IANA names, e.g. Europe/Berlin)');
 
 export const specSchema = z.union([
   z.strictObject({
@@ -28,6 +32,7 @@ export const specSchema = z.union([
         return false;
       }
     }, 'not a cron expression (minute hour day-of-month month day-of-week, e.g. "0 14 * * 1-5")'),
+    calendar: z.string().min(1).max(100).optional(),
   }),
   z.strictObject({ everyMs: z.number().int().min(1000).max(366 * 24 * 3_600_000) }),
 ]);
@@ -38,7 +43,7 @@ export const specSchema = z.union([
  * 07:00 UTC in summer; a time that does not exist on the day the clocks go forward is taken at
  * the first instant after the gap. An interval counts from `anchor` (the schedule's creation).
  */
-export function firesBetween(spec: ScheduleSpec, timezone: string, anchor: Date, after: Date, until: Date, limit = 1000): Date[] {
+export function firesBetween(spec: ScheduleSpec, timezone: string, anchor: Date, after: Date, until: Date, limit = 1000, calendar?: BusinessCalendar): Date[] {
   const out: Date[] = [];
   if ('everyMs' in spec) {
     const first = Math.floor((after.getTime() - anchor.getTime()) / spec.everyMs) + 1;
@@ -53,14 +58,15 @@ export function firesBetween(spec: ScheduleSpec, timezone: string, anchor: Date,
   while (out.length < limit) {
     const next = it.next().toDate();
     if (next.getTime() > until.getTime()) break;
-    if (next.getTime() > after.getTime()) out.push(next);
+    // With a calendar, only its business days (a holiday's fire is not made at all).
+    if (next.getTime() > after.getTime() && (!calendar || isBusinessDay(calendar, next))) out.push(next);
   }
   return out;
 }
 
 /** The next `count` nominal fire times after `after`. */
-export function nextFires(spec: ScheduleSpec, timezone: string, anchor: Date, after: Date, count: number): Date[] {
-  return firesBetween(spec, timezone, anchor, after, new Date(after.getTime() + 5 * 366 * 24 * 3_600_000), count);
+export function nextFires(spec: ScheduleSpec, timezone: string, anchor: Date, after: Date, count: number, calendar?: BusinessCalendar): Date[] {
+  return firesBetween(spec, timezone, anchor, after, new Date(after.getTime() + 5 * 366 * 24 * 3_600_000), count, calendar);
 }
 
 /** A delay in [0, jitterMs) that is the same every time for one schedule and nominal time: a second process computes the same start. */

@@ -4,6 +4,7 @@ import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import { DomainError } from '../engine/errors/domain.error';
 import { query } from '../engine/store/sql';
 import { storedId } from '../engine/store/tenancy';
+import { Calendars, type BusinessCalendar } from '../calendars/calendars';
 import { fireWorkflowId, firesBetween, jitterOf, nextFires, type OverlapPolicy, type ScheduleSpec } from './schedule-spec';
 
 export interface ScheduleInput {
@@ -81,9 +82,20 @@ export class Schedules {
     private readonly db: DataSource,
     private readonly engine: WorkflowEngine,
     private readonly log: (message: string, fields: Record<string, unknown>) => void = () => undefined,
+    private readonly calendars: Calendars = new Calendars(),
   ) {}
 
+  /** The calendar a cron spec names (validated when the schedule was made). */
+  private calendarOf(spec: ScheduleSpec): BusinessCalendar | undefined {
+    return 'cron' in spec && spec.calendar ? this.calendars.get(spec.calendar) : undefined;
+  }
+
   async create(scope: TenantScope, input: ScheduleInput, actor: string): Promise<ScheduleView> {
+    if ('cron' in input.spec && input.spec.calendar && !this.calendars.get(input.spec.calendar)) {
+      throw new DomainError('validation_failed', 'the request does not match its schema', {
+        errors: [{ field: 'spec.calendar', message: `no calendar ${input.spec.calendar}; the calendars: ${this.calendars.ids().join(', ')} (more with CALENDARS)` }],
+      });
+    }
     const definition = this.engine.registry.get(input.type, input.version);
     const parsed = definition.input.safeParse(input.input);
     if (!parsed.success) {
@@ -92,7 +104,7 @@ export class Schedules {
       });
     }
     const anchor = new Date();
-    const [first] = nextFires(input.spec, input.timezone, anchor, anchor, 1);
+    const [first] = nextFires(input.spec, input.timezone, anchor, anchor, 1, this.calendarOf(input.spec));
     const rows = await query<Row>(
       this.db,
       `INSERT INTO schedule (tenant, id, type, version, input, spec, timezone, overlap, catchup_window_ms, jitter_ms, paused, note, anchor_at, last_nominal_at, next_fire_at, created_by)
@@ -125,7 +137,7 @@ export class Schedules {
     }
     // Resumed, it goes on from now: the fires it slept through are not replayed (backfill them if they are wanted).
     const now = new Date();
-    const [next] = nextFires(row.spec, row.timezone, new Date(row.anchor_at), now, 1);
+    const [next] = nextFires(row.spec, row.timezone, new Date(row.anchor_at), now, 1, this.calendarOf(row.spec));
     const [updated] = await query<Row>(
       this.db,
       `UPDATE schedule SET paused = false, note = $3, last_nominal_at = $4, next_fire_at = $5 WHERE tenant = $1 AND id = $2 RETURNING *`,
@@ -146,7 +158,7 @@ export class Schedules {
     if (to.getTime() < from.getTime()) throw new DomainError('validation_failed', 'the request does not match its schema', { errors: [{ field: 'to', message: 'must not be before from' }] });
     if (to.getTime() > Date.now()) throw new DomainError('validation_failed', 'the request does not match its schema', { errors: [{ field: 'to', message: 'a backfill covers the past: to must not be in the future' }] });
     const row = await this.load(scope, id);
-    const fires = firesBetween(row.spec, row.timezone, row.anchor_at, new Date(from.getTime() - 1), to, 1000);
+    const fires = firesBetween(row.spec, row.timezone, row.anchor_at, new Date(from.getTime() - 1), to, 1000, this.calendarOf(row.spec));
     const runs: ScheduleRunView[] = [];
     for (const t of fires) runs.push(await this.start(row, t, 'backfill'));
     return { started: runs.filter((r) => r.outcome === 'started').length, runs };
@@ -184,7 +196,7 @@ export class Schedules {
       worked++;
     }
     const after = new Date(row.last_nominal_at ?? row.anchor_at);
-    const due = firesBetween(row.spec, row.timezone, row.anchor_at, after, now, MAX_FIRES_PER_PASS).filter((t) => t.getTime() + jitterOf(`${row.tenant}/${row.id}`, t, row.jitter_ms) <= now.getTime());
+    const due = firesBetween(row.spec, row.timezone, row.anchor_at, after, now, MAX_FIRES_PER_PASS, this.calendarOf(row.spec)).filter((t) => t.getTime() + jitterOf(`${row.tenant}/${row.id}`, t, row.jitter_ms) <= now.getTime());
     const window = Number(row.catchup_window_ms);
     for (const t of due) {
       if (now.getTime() - t.getTime() > window) {
@@ -195,7 +207,7 @@ export class Schedules {
       worked++;
     }
     const last = due.length ? due[due.length - 1] : after;
-    const [next] = nextFires(row.spec, row.timezone, row.anchor_at, last, 1);
+    const [next] = nextFires(row.spec, row.timezone, row.anchor_at, last, 1, this.calendarOf(row.spec));
     await query(this.db, 'UPDATE schedule SET last_nominal_at = $3, next_fire_at = $4 WHERE tenant = $1 AND id = $2', [
       row.tenant,
       row.id,
@@ -279,7 +291,7 @@ export class Schedules {
       note: row.note,
       createdBy: row.created_by,
       createdAt: new Date(row.created_at).toISOString(),
-      nextFires: row.paused ? [] : nextFires(row.spec, row.timezone, new Date(row.anchor_at), from, 5).map((d) => d.toISOString()),
+      nextFires: row.paused ? [] : nextFires(row.spec, row.timezone, new Date(row.anchor_at), from, 5, this.calendarOf(row.spec)).map((d) => d.toISOString()),
       bufferedFire: iso(row.buffered_nominal_at),
       recentRuns: recent.map((r) => ({ nominalAt: new Date(r.nominal_at).toISOString(), outcome: r.outcome, workflowId: r.workflow_id, reason: r.reason, at: new Date(r.at).toISOString() })),
     };

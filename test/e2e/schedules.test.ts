@@ -32,6 +32,12 @@ test('validation names the field: a bad cron, an unknown time zone, an input its
   expect(input.status).toBe(400);
   expect(input.body.errors[0].field).toBe('input.timeoutMs');
   expect((await as('POST', '/v1/schedules', { id: 's-bad', type: 'no-such', input: {}, spec: { everyMs: 60_000 } })).status).toBe(404);
+  const calendar = await as('POST', '/v1/schedules', { id: 's-bad', ...waits, spec: { cron: '0 14 * * *', calendar: 'MARS' } });
+  expect(calendar.body.errors).toEqual([{ field: 'spec.calendar', message: 'no calendar MARS; the calendars: DE, TARGET2 (more with CALENDARS)' }]);
+  const business = await as('POST', '/v1/schedules', { id: 's-t2', ...waits, spec: { cron: '0 14 * * *', calendar: 'TARGET2' }, timezone: 'Europe/Berlin' });
+  expect(business.status).toBe(201);
+  for (const t of business.body.nextFires) expect([0, 6]).not.toContain(new Date(t).getUTCDay());
+  await as('POST', '/v1/schedules/s-t2/pause', { reason: 'only looked at' });
   const made = await as('POST', '/v1/schedules', { id: 's-dst', ...waits, spec: { cron: '0 9 * * *' }, timezone: 'Europe/Berlin', paused: true });
   expect(made.status).toBe(201);
   expect(made.body).toMatchObject({ id: 's-dst', overlap: 'skip', catchupWindowMs: 3_600_000, paused: true, nextFires: [] });
