@@ -37,7 +37,7 @@ import { LiveController } from './live/live.controller';
 import { LiveFeed } from './live/live-feed';
 import { DefinitionCatalog } from './versions/definition-catalog';
 import { Schedules } from './schedules/schedules';
-import { Calendars } from './calendars/calendars';
+import { Calendars } from './engine/definition/calendars';
 import { SchedulesController } from './schedules/schedules.controller';
 
 const RUNTIME = Symbol('EngineRuntime');
@@ -103,6 +103,7 @@ export class AppModule {
               },
               log: observability.engineLog,
               telemetry: fanOut(observability.telemetry, changes.telemetry),
+              calendars: new Calendars(config.CALENDARS),
             }), dataSource),
         },
         { provide: ENGINE, inject: [RUNTIME], useFactory: (r: EngineRuntime) => r.engine },

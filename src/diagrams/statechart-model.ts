@@ -1,6 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { resolveRetryPolicy, type RetryPolicy, type WorkflowDefinition } from '../engine/definition/definition';
 import { taskOf } from '../engine/definition/human-task';
+import { describeBusinessDelay, type BusinessDelay } from '../engine/definition/calendars';
 
 export type NodeType = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
 
@@ -81,6 +82,9 @@ function delayLabel(delay: unknown, delays: Record<string, unknown>): string {
   const name = String(delay);
   const resolved = delays[name];
   if (typeof resolved === 'number') return `after ${formatDuration(resolved)} (${name})`;
+  // A calendar timer says so: in business days of which calendar, at what time.
+  const business = (resolved as { business?: BusinessDelay } | undefined)?.business;
+  if (business) return `after ${describeBusinessDelay(business)} (${name})`;
   // A function of context and event: only its name is known before run time.
   return `after ${name}`;
 }

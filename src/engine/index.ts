@@ -17,3 +17,4 @@ export { NonRetryableError } from './errors/non-retryable.error';
 export { ActivityTimeoutError } from './errors/activity-timeout.error';
 export { humanTask, type HumanTaskSpec } from './definition/human-task';
 export { currencyCode } from './definition/money';
+export { businessDays, type BusinessDelay } from './definition/calendars';

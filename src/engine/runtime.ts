@@ -11,6 +11,7 @@ import type { EngineTelemetry } from './telemetry/telemetry';
 import { WorkflowEngine } from './loop/workflow-engine';
 import { OperatorActions } from './loop/operator-actions';
 import { isTransient } from './store/sql';
+import { assertCalendarsKnown, type Calendars } from './definition/calendars';
 
 export interface RuntimeOptions {
   dataSource: DataSource;
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** Told of every committed step, activity attempt and fired timer (metrics). */
   telemetry?: EngineTelemetry;
+  /** Business calendars for timers in business days (default: the shipped TARGET2 and DE). */
+  calendars?: Calendars;
 }
 
 /** The engine with its queues, workers and sweeper, started and stopped as one. */
@@ -54,6 +57,8 @@ export class EngineRuntime {
   constructor(private readonly options: RuntimeOptions) {
     const log = options.log ?? stderrLog;
     this.registry = new DefinitionRegistry(options.definitions);
+    if (options.calendars) this.registry.calendars = options.calendars;
+    assertCalendarsKnown(options.definitions, this.registry.calendars);
     this.registry.validate();
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     // ioredis reconnects by itself; say so once per outage instead of once per attempt.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { isBusinessDay, type BusinessCalendar } from '../calendars/calendars';
+import { isBusinessDay, type BusinessCalendar } from '../engine/definition/calendars';
 
 /**
  * When a schedule fires: a cron expression in a time zone (wall-clock times, DST included),

@@ -4,7 +4,7 @@ import type { WorkflowEngine } from '../engine/loop/workflow-engine';
 import { DomainError } from '../engine/errors/domain.error';
 import { query } from '../engine/store/sql';
 import { storedId } from '../engine/store/tenancy';
-import { Calendars, type BusinessCalendar } from '../calendars/calendars';
+import { Calendars, type BusinessCalendar } from '../engine/definition/calendars';
 import { fireWorkflowId, firesBetween, jitterOf, nextFires, type OverlapPolicy, type ScheduleSpec } from './schedule-spec';
 
 export interface ScheduleInput {

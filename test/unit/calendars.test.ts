@@ -1,4 +1,4 @@
-import { Calendars, DE, easterSunday, isBusinessDay, TARGET2 } from '../../src/calendars/calendars';
+import { Calendars, DE, easterSunday, isBusinessDay, TARGET2 } from '../../src/engine/definition/calendars';
 import { loadConfig } from '../../src/config/config';
 import { firesBetween } from '../../src/schedules/schedule-spec';
 

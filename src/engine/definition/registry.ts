@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { invokedSources } from '../decider/action-adapter';
 import { machineStates } from '../decider/machine-states';
 import { DECLARED_OUTCOMES } from '../decider/snapshot';
+import { Calendars } from './calendars';
 import type { ActivityDefinition, WorkflowDefinition } from './definition';
 import { DomainError } from '../errors/domain.error';
 
@@ -11,6 +12,9 @@ export type InvokeTarget =
 
 /** Definitions by type and version. Checked when registered, so a bad one refuses to boot. */
 export class DefinitionRegistry {
+  /** The business calendars timers in business days are counted in (the shipped ones unless the runtime is given CALENDARS). */
+  calendars: Calendars = new Calendars();
+
   private readonly byKey = new Map<string, WorkflowDefinition>();
   private readonly latest = new Map<string, WorkflowDefinition>();
   private readonly byMachine = new Map<AnyStateMachine, WorkflowDefinition>();

@@ -7,6 +7,7 @@ import { BACKSTOP_MS, EAGER_LEASE_MARGIN_MS } from '../store/local-work';
 import { DomainError } from '../errors/domain.error';
 import { MachineError } from '../errors/machine.error';
 import { inJumpMachine, jumpMachine, MOVE_EVENT, type MoveEvent } from '../decider/jump';
+import { businessInstant, type BusinessDelay } from '../definition/calendars';
 import { describeKept, type KeptInput } from './incidents';
 import { machineHasTasks } from '../definition/human-task';
 import { insertActivities, writeInstance, type ActivityInsert, type InstanceWrite, type Written } from '../store/instance-write';
@@ -203,7 +204,7 @@ export class Step implements TaskHost {
           await this.stop(effect.childId);
           break;
         case 'timer':
-          await this.scheduleTimer(effect.sendId, effect.event, effect.delayMs);
+          await this.scheduleTimer(effect.sendId, effect.event, this.businessDelayMs(effect.sendId) ?? effect.delayMs);
           break;
         case 'cancelTimer': {
           const cancelled = await this.tx.rows<{ id: string }>(
@@ -224,6 +225,22 @@ export class Step implements TaskHost {
           break;
       }
     }
+  }
+
+  /**
+   * The delay of an `after` in business days (businessDays() in definition/calendars.ts), from
+   * now, in the calendar's days and wall clock; undefined for any other timer. The machine's own
+   * value is a placeholder (its days as 24-hour days): XState needs a number to defer the event.
+   */
+  private businessDelayMs(sendId: string): number | undefined {
+    const name = /^xstate\.after\.([^.]+)\./.exec(sendId)?.[1];
+    const delays = (this.definition.machine.implementations as { delays?: Record<string, unknown> }).delays ?? {};
+    const d = name ? (delays[name] as { business?: BusinessDelay } | undefined)?.business : undefined;
+    if (!d) return undefined;
+    const calendar = this.registry.calendars.get(d.calendar);
+    if (!calendar) throw new MachineError(`${this.definition.type}@${this.definition.version}: no calendar ${d.calendar} (the calendars: ${this.registry.calendars.ids().join(', ')}; more with CALENDARS)`, false);
+    const now = new Date();
+    return Math.max(0, businessInstant(calendar, now, d.days, d.at).getTime() - now.getTime());
   }
 
   async scheduleTimer(sendId: string, event: { type: string }, delayMs: number): Promise<void> {
