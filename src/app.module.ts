@@ -37,6 +37,7 @@ import { LiveController } from './live/live.controller';
 import { LiveFeed } from './live/live-feed';
 import { DefinitionCatalog } from './versions/definition-catalog';
 import { Schedules } from './schedules/schedules';
+import { Retention } from './operations/retention';
 import { Calendars } from './engine/definition/calendars';
 import { SchedulesController } from './schedules/schedules.controller';
 
@@ -140,9 +141,9 @@ export class AppModule {
         },
         {
           provide: OPERATIONS_RUNNER,
-          inject: [RUNTIME, BATCHES, OPERATOR_SERVICE, Observability, Schedules],
-          useFactory: (r: EngineRuntime, b: BatchOperations, o: OperatorService, obs: Observability, s: Schedules) =>
-            new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }, s),
+          inject: [RUNTIME, BATCHES, OPERATOR_SERVICE, Observability, Schedules, DataSource],
+          useFactory: (r: EngineRuntime, b: BatchOperations, o: OperatorService, obs: Observability, s: Schedules, ds: DataSource) =>
+            new OperationsRunner(r.operations, b, o, { intervalMs: config.OPERATIONS_INTERVAL_MS, log: obs.engineLog }, s, new Retention(ds, r.registry, { defaultDays: config.RETENTION_ENDED_DAYS, intervalMs: config.RETENTION_INTERVAL_MS })),
         },
         EngineLifecycle,
         {

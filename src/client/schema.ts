@@ -1247,6 +1247,11 @@ export interface components {
             updatedAt: string;
             /** Format: date-time */
             endedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when retention emptied its context, input and output; its history, hashes and head stay
+             */
+            prunedAt: string | null;
             held?: components["schemas"]["Held"];
         };
         Held: {
@@ -1343,6 +1348,11 @@ export interface components {
             updatedAt: string;
             /** Format: date-time */
             endedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when retention emptied its context, input and output; its history, hashes and head stay
+             */
+            prunedAt: string | null;
         };
         /** @description A workflow with its open incidents */
         WorkflowDetail: {
@@ -1381,6 +1391,11 @@ export interface components {
             updatedAt: string;
             /** Format: date-time */
             endedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when retention emptied its context, input and output; its history, hashes and head stay
+             */
+            prunedAt: string | null;
             /** @description its open incidents (whole for operators, auditors and admins) */
             incidents: (components["schemas"]["Incident"] | components["schemas"]["IncidentSummary"])[];
             /** @description inputs held (paused, or behind an incident) and not yet applied */
@@ -1429,6 +1444,11 @@ export interface components {
             updatedAt: string;
             /** Format: date-time */
             endedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when retention emptied its context, input and output; its history, hashes and head stay
+             */
+            prunedAt: string | null;
             /** @description with `overdue=true`: the states past their SLA */
             overdue?: components["schemas"]["OverdueState"][];
             /** @description with `retrying=true`: the activities still retrying */

@@ -128,6 +128,13 @@ const schema = z.object({
   OPERATOR_APPROVAL_TTL_HOURS: z.coerce.number().positive().default(24),
   /** How often every process looks for batch items to carry out, held inputs to apply and approvals to expire. */
   OPERATIONS_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * Days an ended instance keeps its snapshot, input, output and invocation rows, for
+   * definitions without their own `retention`; unset: kept. Its history always stays.
+   */
+  RETENTION_ENDED_DAYS: z.coerce.number().positive().optional(),
+  /** How often a process tries the retention pass (one process of the deployment at a time does it). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().positive().default(600_000),
   /** The key of the `admin` principal (every role), created or kept at start; empty means unset. Never logged. */
   STATERA_BOOTSTRAP_ADMIN_KEY: z.preprocess(
     (v) => (v === '' ? undefined : v),

@@ -2,6 +2,7 @@ import type { OperatorActions } from '../engine/loop/operator-actions';
 import type { BatchOperations } from './batches';
 import type { OperatorService } from './operator-service';
 import type { Schedules } from '../schedules/schedules';
+import type { Retention } from './retention';
 
 export interface OperationsRunnerOptions {
   intervalMs: number;
@@ -25,6 +26,7 @@ export class OperationsRunner {
     private readonly approvals: OperatorService,
     private readonly options: OperationsRunnerOptions,
     private readonly schedules?: Schedules,
+    private readonly retention?: Retention,
   ) {}
 
   start(): void {
@@ -52,6 +54,8 @@ export class OperationsRunner {
     await this.approvals.expire();
     // Schedules: each pass makes the fires that are due (a second process finds them leased).
     for (let worked = 1; worked > 0 && !this.stopped; ) worked = (await this.schedules?.fireDue()) ?? 0;
+    // Retention, at its own interval, by one process of the deployment at a time.
+    await this.retention?.runIfDue();
   }
 
   private schedule(delayMs: number): void {

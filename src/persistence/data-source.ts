@@ -17,8 +17,9 @@ import { TaskSummary1765400000000 } from './migrations/1765400000000-task-summar
 import { DefinitionVersions1765500000000 } from './migrations/1765500000000-definition-versions';
 import { BatchParams1765600000000 } from './migrations/1765600000000-batch-params';
 import { Schedules1765700000000 } from './migrations/1765700000000-schedules';
+import { Retention1765800000000 } from './migrations/1765800000000-retention';
 
-export const MIGRATIONS = [InitialSchema1764100000000, Principals1764200000000, HumanTasks1764300000000, ApplicationRole1764400000000, StateEntered1764500000000, SlaBreach1764600000000, EndedAtIndex1764700000000, Tenancy1764800000000, Incidents1764900000000, SecurityEventTenantSeq1765000000000, ActivityLease1765100000000, HotInstanceUpdates1765200000000, WorkflowOutcome1765300000000, TaskSummary1765400000000, DefinitionVersions1765500000000, BatchParams1765600000000, Schedules1765700000000];
+export const MIGRATIONS = [InitialSchema1764100000000, Principals1764200000000, HumanTasks1764300000000, ApplicationRole1764400000000, StateEntered1764500000000, SlaBreach1764600000000, EndedAtIndex1764700000000, Tenancy1764800000000, Incidents1764900000000, SecurityEventTenantSeq1765000000000, ActivityLease1765100000000, HotInstanceUpdates1765200000000, WorkflowOutcome1765300000000, TaskSummary1765400000000, DefinitionVersions1765500000000, BatchParams1765600000000, Schedules1765700000000, Retention1765800000000];
 
 export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   return {

@@ -25,6 +25,7 @@ const workflowProperties = {
   createdAt: timestamp(),
   updatedAt: timestamp(),
   endedAt: nullable(timestamp()),
+  prunedAt: nullable(timestamp('when retention emptied its context, input and output; its history, hashes and head stay')),
 };
 
 export const Workflow = object(workflowProperties, 'A workflow instance');

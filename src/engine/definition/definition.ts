@@ -78,6 +78,12 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
   version: number;
   description?: string;
   machine: TMachine;
+  /**
+   * How long an ended instance keeps its snapshot (context), input, output and invocation rows
+   * (activities, timers, effects, outbox) before retention empties them; its history records,
+   * hashes and chain head stay for the audit. Default: RETENTION_ENDED_DAYS, else kept.
+   */
+  retention?: { endedKeepDays: number };
   /** Validates the start input; also published as JSON Schema. */
   input: z.ZodType;
   /** Events that clients may send, with their payload schemas (without `type`). */

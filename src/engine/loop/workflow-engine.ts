@@ -499,7 +499,9 @@ export class WorkflowEngine {
     if (!row) throw new DomainError('workflow_not_found', `no workflow ${publicId(workflowId)}`, { workflowId: publicId(workflowId) });
     const definition = this.registry.get(row.type, row.definition_version);
     if (annotate) trace.getActiveSpan()?.setAttributes({ 'statera.workflow_id': workflowId, 'statera.type': row.type, 'statera.version': row.definition_version });
-    const step = new Step(ctx, this.registry, definition, row, restore(definition.machine, row.snapshot), false, actor, spawnChild(this.registry));
+    // An ended instance whose snapshot retention emptied is rebuilt from its state alone: it takes no input anyway.
+    const snapshot = row.pruned_at ? definition.machine.resolveState({ value: row.state_value as never, context: {} }) : restore(definition.machine, row.snapshot);
+    const step = new Step(ctx, this.registry, definition, row, snapshot, false, actor, spawnChild(this.registry));
     step.startedAt = startedAt;
     const r = await fn(step);
     if (defer) defer.push(await step.prepareWrite(true));

@@ -33,6 +33,7 @@ export interface InstanceRow {
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
+  pruned_at?: Date | null;
   /** Set by the transaction that ends the workflow (see outcomeOf). */
   outcome?: WorkflowOutcome | null;
 }
@@ -58,6 +59,8 @@ export interface WorkflowView {
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
+  /** When retention emptied its context, input and output (its history stays): null until then. */
+  prunedAt: string | null;
 }
 
 export function toView(row: InstanceRow): WorkflowView {
@@ -79,6 +82,7 @@ export function toView(row: InstanceRow): WorkflowView {
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+    prunedAt: row.pruned_at ? new Date(row.pruned_at).toISOString() : null,
   };
 }
 
