@@ -7,24 +7,19 @@ import { PreflightError } from '../src/bootstrap/preflight';
 import { loadConfig } from '../src/config/config';
 import type { WorkflowDefinition } from '../src/engine/definition/definition';
 import { createDataSource } from '../src/persistence/data-source';
+import { stateLabel } from '../src/engine/decider/snapshot';
 import { analyseImpact, type ImpactItem, type ImpactReport } from '../src/versions/impact';
 
 const USAGE = 'usage: npm run impact -- <type> <module> [--allow-divergence] [--json]   (DATABASE_URL names the database)';
 
-function stateText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}.${stateText(v)}`).join(', ');
-  return String(value);
-}
-
 function line(item: ImpactItem): string {
   const what =
     item.result === 'diverges' && item.divergence
-      ? `diverges at #${item.divergence.seq} ${item.divergence.kind}${item.divergence.event ? ` ${item.divergence.event}` : ''}: ${stateText(item.divergence.recorded.state)} → ${item.divergence.candidate ? stateText(item.divergence.candidate.state) : `throws (${item.divergence.reason})`}`
+      ? `diverges at #${item.divergence.seq} ${item.divergence.kind}${item.divergence.event ? ` ${item.divergence.event}` : ''}: ${stateLabel(item.divergence.recorded.state)} → ${item.divergence.candidate ? stateLabel(item.divergence.candidate.state) : `throws (${item.divergence.reason})`}`
       : item.result === 'incompatible'
         ? `incompatible: ${item.reason}`
         : 'identical';
-  return `  ${item.tenant === 'default' ? item.workflowId : `${item.tenant}/${item.workflowId}`}  v${item.version}  ${stateText(item.state)}  ${what}`;
+  return `  ${item.tenant === 'default' ? item.workflowId : `${item.tenant}/${item.workflowId}`}  v${item.version}  ${stateLabel(item.state)}  ${what}`;
 }
 
 function print(report: ImpactReport): string {

@@ -85,6 +85,11 @@ export class Schedules {
     private readonly calendars: Calendars = new Calendars(),
   ) {}
 
+  /** When a fire is made: its nominal time plus its jitter (the same in every process). */
+  private static dueAt(tenant: string, id: string, nominal: Date, jitterMs: number): Date {
+    return new Date(nominal.getTime() + jitterOf(`${tenant}/${id}`, nominal, jitterMs));
+  }
+
   /** The calendar a cron spec names (validated when the schedule was made). */
   private calendarOf(spec: ScheduleSpec): BusinessCalendar | undefined {
     return 'cron' in spec && spec.calendar ? this.calendars.get(spec.calendar) : undefined;
@@ -109,7 +114,7 @@ export class Schedules {
       this.db,
       `INSERT INTO schedule (tenant, id, type, version, input, spec, timezone, overlap, catchup_window_ms, jitter_ms, paused, note, anchor_at, last_nominal_at, next_fire_at, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) ON CONFLICT (tenant, id) DO NOTHING RETURNING *`,
-      [scope.tenant, input.id, input.type, input.version ?? null, JSON.stringify(input.input), input.spec, input.timezone, input.overlap, input.catchupWindowMs, input.jitterMs, input.paused, input.note ?? null, anchor, first ? new Date(first.getTime() + jitterOf(`${scope.tenant}/${input.id}`, first, input.jitterMs)) : null, actor],
+      [scope.tenant, input.id, input.type, input.version ?? null, JSON.stringify(input.input), input.spec, input.timezone, input.overlap, input.catchupWindowMs, input.jitterMs, input.paused, input.note ?? null, anchor, first ? Schedules.dueAt(scope.tenant, input.id, first, input.jitterMs) : null, actor],
     );
     if (!rows.length) throw new DomainError('schedule_exists', `a schedule ${input.id} exists already`, { scheduleId: input.id });
     return this.view(rows[0]);
@@ -141,7 +146,7 @@ export class Schedules {
     const [updated] = await query<Row>(
       this.db,
       `UPDATE schedule SET paused = false, note = $3, last_nominal_at = $4, next_fire_at = $5 WHERE tenant = $1 AND id = $2 RETURNING *`,
-      [scope.tenant, id, `resumed by ${actor}: ${reason}`, now, next ? new Date(next.getTime() + jitterOf(`${scope.tenant}/${id}`, next, row.jitter_ms)) : null],
+      [scope.tenant, id, `resumed by ${actor}: ${reason}`, now, next ? Schedules.dueAt(scope.tenant, id, next, row.jitter_ms) : null],
     );
     return this.view(updated!);
   }
@@ -196,7 +201,7 @@ export class Schedules {
       worked++;
     }
     const after = new Date(row.last_nominal_at ?? row.anchor_at);
-    const due = firesBetween(row.spec, row.timezone, row.anchor_at, after, now, MAX_FIRES_PER_PASS, this.calendarOf(row.spec)).filter((t) => t.getTime() + jitterOf(`${row.tenant}/${row.id}`, t, row.jitter_ms) <= now.getTime());
+    const due = firesBetween(row.spec, row.timezone, row.anchor_at, after, now, MAX_FIRES_PER_PASS, this.calendarOf(row.spec)).filter((t) => Schedules.dueAt(row.tenant, row.id, t, row.jitter_ms).getTime() <= now.getTime());
     const window = Number(row.catchup_window_ms);
     for (const t of due) {
       if (now.getTime() - t.getTime() > window) {
@@ -212,7 +217,7 @@ export class Schedules {
       row.tenant,
       row.id,
       last,
-      next ? new Date(next.getTime() + jitterOf(`${row.tenant}/${row.id}`, next, row.jitter_ms)) : null,
+      next ? Schedules.dueAt(row.tenant, row.id, next, row.jitter_ms) : null,
     ]);
     return worked;
   }

@@ -5,6 +5,7 @@ import type { WorkflowDefinition } from '../engine/definition/definition';
 import type { DefinitionRegistry } from '../engine/definition/registry';
 import { DomainError } from '../engine/errors/domain.error';
 import { isTransient, query } from '../engine/store/sql';
+import { stateLabel } from '../engine/decider/snapshot';
 import { definitionHash } from '../diagrams/report';
 import { buildStatechartModel, type StatechartModel } from '../diagrams/statechart-model';
 
@@ -55,9 +56,14 @@ export interface VersionView {
 const LIVE = `('running', 'waiting', 'paused')`;
 const CACHE_MS = 2000;
 
+const described = new WeakMap<WorkflowDefinition, { hash: string; description: StoredDescription }>();
+
+/** What is recorded of a registered definition, worked out once per definition object (the version list asks on every request). */
 function describeForStorage(d: WorkflowDefinition): { hash: string; description: StoredDescription } {
+  const known = described.get(d);
+  if (known) return known;
   const model = buildStatechartModel(d);
-  return {
+  const result = {
     hash: definitionHash(d, model),
     description: {
       description: d.description ?? null,
@@ -67,6 +73,8 @@ function describeForStorage(d: WorkflowDefinition): { hash: string; description:
       exampleInput: d.exampleInput ?? null,
     },
   };
+  described.set(d, result);
+  return result;
 }
 
 /**
@@ -178,9 +186,9 @@ export class DefinitionCatalog {
     const stored = [...rows.values()].filter((r) => r.type === type).map((r) => r.version);
     const all = [...new Set([...registered, ...stored])].sort((a, b) => a - b);
     if (!all.length) this.registry.get(type); // the registry's 404, naming the known types
-    const counts = await query<{ version: number; status: string; state: string; count: string }>(
+    const counts = await query<{ version: number; status: string; state: unknown; count: string }>(
       this.db,
-      `SELECT definition_version AS version, status, state_value #>> '{}' AS state, count(*) AS count
+      `SELECT definition_version AS version, status, state_value AS state, count(*) AS count
          FROM workflow_instance WHERE tenant = $1 AND type = $2 GROUP BY 1, 2, 3`,
       [scope.tenant, type],
     );
@@ -250,16 +258,5 @@ export class DefinitionCatalog {
     if (this.registry.has(type, version)) return undefined;
     const row = (await this.rows(true)).get(`${type}@${version}`);
     return row ? { hash: row.hash, description: row.description } : undefined;
-  }
-}
-
-/** A state value as the list shows it: `reviewing` or `underwriting.escalated`. */
-function stateLabel(raw: string): string {
-  try {
-    const value = JSON.parse(raw) as unknown;
-    const walk = (v: unknown): string => (typeof v === 'string' ? v : v && typeof v === 'object' ? Object.entries(v).map(([k, c]) => `${k}.${walk(c)}`).join(', ') : String(v));
-    return walk(value);
-  } catch {
-    return raw;
   }
 }

@@ -1,8 +1,8 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { isDeepStrictEqual } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { toEngineEffects, type EngineEffect } from '../engine/decider/action-adapter';
-import { restore } from '../engine/decider/snapshot';
+import { describeEffect, toEngineEffects } from '../engine/decider/action-adapter';
+import { missingStatePath, restore, stateLabel } from '../engine/decider/snapshot';
 import { inJumpMachine, jumpMachine, MOVE_EVENT } from '../engine/decider/jump';
 import type { WorkflowDefinition } from '../engine/definition/definition';
 import { query } from '../engine/store/sql';
@@ -64,27 +64,6 @@ interface HistoryRow {
   outcome: string;
 }
 
-function describeActions(effects: readonly EngineEffect[]): string[] {
-  return effects
-    .map((e) => {
-      switch (e.kind) {
-        case 'invoke':
-          return `invoke ${e.src}`;
-        case 'stop':
-          return `stop ${e.childId}`;
-        case 'timer':
-          return `timer ${e.event.type.replace(/^xstate\.after\./, '')} in ${e.delayMs} ms`;
-        case 'cancelTimer':
-          return `cancel timer ${e.sendId.replace(/^xstate\.after\./, '')}`;
-        case 'emit':
-          return `emit ${e.event.type}`;
-        case 'effect':
-          return `effect ${e.name}`;
-      }
-    })
-    .sort();
-}
-
 type Machine = WorkflowDefinition['machine'];
 
 function step(machine: Machine, snapshot: AnyMachineSnapshot | null, event: EventObject | null, input: unknown): { snapshot: AnyMachineSnapshot; outcome: StepOutcome } {
@@ -95,7 +74,7 @@ function step(machine: Machine, snapshot: AnyMachineSnapshot | null, event: Even
       : event?.type === MOVE_EVENT
         ? transition(jumpMachine(machine), inJumpMachine(machine, snapshot), event as never)
         : transition(machine, snapshot, event as never);
-  return { snapshot: next, outcome: { state: next.value, actions: describeActions(toEngineEffects(actions as never, machine.id)) } };
+  return { snapshot: next, outcome: { state: next.value, actions: toEngineEffects(actions as never, machine.id).map(describeEffect).sort() } };
 }
 
 /**
@@ -107,7 +86,7 @@ function step(machine: Machine, snapshot: AnyMachineSnapshot | null, event: Even
  */
 export function replayInstance(candidate: WorkflowDefinition, original: WorkflowDefinition | undefined, row: InstanceRow, history: readonly HistoryRow[]): ImpactItem {
   const base = { workflowId: publicId(row.id), tenant: row.tenant, version: row.definition_version, status: row.status, state: row.state_value };
-  const missing = missingState(candidate.machine, row.state_value);
+  const missing = missingStatePath(candidate.machine, row.state_value);
   if (missing) return { ...base, result: 'incompatible', replayed: 0, reason: `its snapshot does not restore in v${candidate.version}: it is in ${missing}, which v${candidate.version} does not have` };
   try {
     restore(candidate.machine, row.snapshot);
@@ -149,20 +128,6 @@ export function replayInstance(candidate: WorkflowDefinition, original: Workflow
   return { ...base, result: 'identical', replayed };
 }
 
-/** The first state of `value` (a dotted path) the machine does not have; XState restores such a snapshot without complaint. */
-function missingState(machine: Machine, value: unknown, node: { states?: Record<string, unknown> } = machine.root as never, prefix = ''): string | undefined {
-  if (typeof value === 'string') return node.states?.[value] ? undefined : `${prefix}${value}`;
-  if (value && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      const next = node.states?.[key] as { states?: Record<string, unknown> } | undefined;
-      if (!next) return `${prefix}${key}`;
-      const deeper = missingState(machine, child, next, `${prefix}${key}.`);
-      if (deeper) return deeper;
-    }
-  }
-  return undefined;
-}
-
 const LIVE = `('running', 'waiting', 'paused')`;
 export const IMPACT_LIMIT = 10_000;
 
@@ -199,8 +164,8 @@ export async function analyseImpact(
   }
   const byState = new Map<string, { state: string; identical: number; diverges: number; incompatible: number }>();
   for (const item of items) {
-    const key = JSON.stringify(item.state);
-    const entry = byState.get(key) ?? { state: typeof item.state === 'string' ? item.state : key, identical: 0, diverges: 0, incompatible: 0 };
+    const key = stateLabel(item.state);
+    const entry = byState.get(key) ?? { state: key, identical: 0, diverges: 0, incompatible: 0 };
     entry[item.result]++;
     byState.set(key, entry);
   }

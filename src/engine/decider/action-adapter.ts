@@ -99,3 +99,21 @@ export function invokedSources(machine: AnyStateMachine): string[] {
   walk(machine.root);
   return [...sources];
 }
+
+/** One effect in words, as reports show them: `invoke reserveFunds`, `timer approvalTimeout.demo-transfer.awaitingApproval in 600000 ms`, `effect notifyCustomer`. */
+export function describeEffect(e: EngineEffect): string {
+  switch (e.kind) {
+    case 'invoke':
+      return `invoke ${e.src}`;
+    case 'stop':
+      return `stop ${e.childId}`;
+    case 'timer':
+      return `timer ${e.event.type.replace(/^xstate\.after\./, '')} in ${e.delayMs} ms`;
+    case 'cancelTimer':
+      return `cancel timer ${e.sendId.replace(/^xstate\.after\./, '')}`;
+    case 'emit':
+      return `emit ${e.event.type}`;
+    case 'effect':
+      return `effect ${e.name}`;
+  }
+}

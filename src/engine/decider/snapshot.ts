@@ -73,6 +73,34 @@ export function statePaths(value: StateValue): string[] {
   return paths;
 }
 
+/** A state value as its leaf paths: `reviewing`, `underwriting.escalated`; parallel regions joined by `joiner`. */
+export function stateLabel(value: unknown, joiner = ', '): string {
+  if (typeof value === 'string') return value;
+  if (!value || typeof value !== 'object') return String(value);
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}.${stateLabel(v, joiner)}`)
+    .join(joiner);
+}
+
+/**
+ * The first state of a state value (a dotted path) the machine does not have. XState restores
+ * a snapshot in such a state without complaint, so whoever carries a snapshot to another
+ * machine (a migration, an impact replay) asks this first.
+ */
+export function missingStatePath(machine: AnyStateMachine, value: unknown): string | undefined {
+  const walk = (node: { states?: Record<string, unknown> }, v: unknown, prefix: string): string | undefined => {
+    if (typeof v === 'string') return node.states?.[v] ? undefined : `${prefix}${v}`;
+    for (const [key, child] of Object.entries((v ?? {}) as Record<string, unknown>)) {
+      const next = node.states?.[key] as { states?: Record<string, unknown> } | undefined;
+      if (!next) return `${prefix}${key}`;
+      const deeper = walk(next, child, `${prefix}${key}.`);
+      if (deeper) return deeper;
+    }
+    return undefined;
+  };
+  return walk(machine.root as never, value, '');
+}
+
 function tagsCancellation(machine: AnyStateMachine): boolean {
   return anyState(machine, 'cancelled-tag', (node) => (node.tags ?? []).includes('cancelled'));
 }

@@ -1,8 +1,8 @@
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { transition } from 'xstate';
-import { toEngineEffects } from '../decider/action-adapter';
+import { describeEffect, toEngineEffects } from '../decider/action-adapter';
 import { inJumpMachine, jumpMachine, moveTargets, MOVE_EVENT } from '../decider/jump';
-import { persist, restore } from '../decider/snapshot';
+import { missingStatePath, persist, restore, stateLabel } from '../decider/snapshot';
 import type { WorkflowDefinition } from '../definition/definition';
 import { taskOf } from '../definition/human-task';
 import { DomainError } from '../errors/domain.error';
@@ -34,13 +34,8 @@ export interface MigrationPlan {
   contextPatch: Record<string, unknown> | null;
 }
 
-/** A state value as one key: `reserving`, `underwriting.escalated`. */
-export function stateKey(value: unknown): string {
-  if (typeof value === 'string') return value;
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${k}.${stateKey(v)}`)
-    .join('+');
-}
+/** A state value as one key, for a state mapping or a fixture: `reserving`, `underwriting.escalated`, `a.x+b.y`. */
+export const stateKey = (value: unknown): string => stateLabel(value, '+');
 
 type NodeLike = { id: string; invoke: { id: string; src: unknown }[]; after: { eventType: string }[]; meta?: unknown; type: string };
 
@@ -59,17 +54,6 @@ function workOf(node: NodeLike): string {
   });
 }
 
-function missing(machine: AnyStateMachine, value: unknown, node: { states?: Record<string, unknown> } = machine.root as never, prefix = ''): string | undefined {
-  if (typeof value === 'string') return node.states?.[value] ? undefined : `${prefix}${value}`;
-  for (const [key, child] of Object.entries((value ?? {}) as Record<string, unknown>)) {
-    const next = node.states?.[key] as { states?: Record<string, unknown> } | undefined;
-    if (!next) return `${prefix}${key}`;
-    const deeper = missing(machine, child, next, `${prefix}${key}.`);
-    if (deeper) return deeper;
-  }
-  return undefined;
-}
-
 const refuse = (message: string, details: Record<string, unknown> = {}) => new DomainError('migration_refused', message, details);
 
 /**
@@ -84,7 +68,7 @@ export function planMigration(from: WorkflowDefinition, to: WorkflowDefinition, 
   if (from.type !== to.type) throw refuse(`a ${from.type} cannot become a ${to.type}`);
   if (to.version === from.version) throw refuse(`it already runs ${from.type}@${from.version}`, { version: from.version });
   const key = stateKey(snapshot.value);
-  const gone = missing(to.machine, snapshot.value);
+  const gone = missingStatePath(to.machine, snapshot.value);
   if (gone) {
     throw refuse(`${to.type}@${to.version} has no state ${gone}, where it stands: move it (in v${from.version}) to a state both versions have, then migrate; a state mapping applies once it is in v${to.version}`, { state: key });
   }
@@ -113,7 +97,7 @@ export function planMigration(from: WorkflowDefinition, to: WorkflowDefinition, 
     }
     const [after, actions] = transition(jumpMachine(to.machine), inJumpMachine(to.machine, restored), { type: MOVE_EVENT, to: mapped });
     restored = after;
-    move = { toState: mapped, actions: toEngineEffects(actions as never, to.machine.id).map((e) => (e.kind === 'invoke' ? `invoke ${e.src}` : e.kind === 'timer' ? `timer ${e.sendId}` : e.kind === 'cancelTimer' ? `cancel timer ${e.sendId}` : e.kind === 'stop' ? `stop ${e.childId}` : e.kind === 'effect' ? `effect ${e.name}` : `emit ${e.event.type}`)) };
+    move = { toState: mapped, actions: toEngineEffects(actions as never, to.machine.id).map(describeEffect) };
   }
   return {
     fromVersion: from.version,

@@ -163,11 +163,16 @@ export class Step implements TaskHost {
     this.record({ kind, event, stateBefore: before.value, stateAfter: next.value, outcome: 'accepted', ...extra });
     // A final state tagged `failed` reached on an error event ends with that error.
     if (event.type.startsWith('xstate.error.actor.')) this.lastError = (event as { error?: unknown }).error;
+    await this.took(before, next, actions);
+    return true;
+  }
+
+  /** After an accepted transition: the new snapshot, the tasks of the states entered and left, and the engine's effects. */
+  private async took(before: AnyMachineSnapshot, next: AnyMachineSnapshot, actions: ReturnType<typeof transition>[1]): Promise<void> {
     this.snapshot = next;
     this.transitions++;
     await this.syncTasks(before, next);
     await this.perform(toEngineEffects(actions, this.definition.machine.id));
-    return true;
   }
 
   /**
@@ -188,10 +193,7 @@ export class Step implements TaskHost {
       throw new MachineError(`${this.definition.type}@${this.definition.version} threw moving to ${to}: ${(err as Error)?.message ?? String(err)}`, false, { cause: err });
     }
     this.record({ kind: 'workflow.moved', event, stateBefore: before.value, stateAfter: next.value, outcome: 'accepted', ...extra });
-    this.snapshot = next;
-    this.transitions++;
-    await this.syncTasks(before, next);
-    await this.perform(toEngineEffects(actions, machine.id));
+    await this.took(before, next, actions);
   }
 
   async perform(effects: readonly EngineEffect[]): Promise<void> {
